@@ -1,0 +1,43 @@
+# The root Makefile drives Meson: `make`, `make check`, `make install PREFIX=DIR`.
+# Build directories:
+#   build/       release-ish build (what `make install` installs)
+#   build-asan/  ASan+UBSan build the tests run in
+#   build-fuzz/  clang + libFuzzer harnesses
+PREFIX ?= /usr/local
+DESTDIR ?=
+MESON ?= meson
+WERROR ?= $(if $(CI),--werror,)
+
+.PHONY: all build asan fuzz check fuzz-smoke install demo bench clean
+
+all: build
+
+build:
+	@test -f build/build.ninja || $(MESON) setup build --prefix=$(abspath $(PREFIX)) $(WERROR)
+	$(MESON) compile -C build
+
+asan:
+	@test -f build-asan/build.ninja || $(MESON) setup build-asan -Db_sanitize=address,undefined -Db_lundef=false $(WERROR)
+	$(MESON) compile -C build-asan
+
+fuzz:
+	@test -f build-fuzz/build.ninja || CC=clang $(MESON) setup build-fuzz -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link $(WERROR)
+	$(MESON) compile -C build-fuzz
+
+# Every test under ASan+UBSan, then each fuzzer briefly on its seed corpus.
+check: asan fuzz
+	bash tests/run-all.sh
+
+install: build
+	$(MESON) configure build --prefix=$(abspath $(PREFIX))
+	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild
+
+demo: build
+	bash scripts/demo.sh
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,3 @@
+#include "commands.h"
+/* placeholder: being written */
+int cmd_analyze(int argc, char **argv) { (void)argc; (void)argv; return VG_EXIT_FATAL; }

@@ -1,0 +1,2 @@
+#include "vg-err.h"
+int main(void) { return 77; /* placeholder: being written */ }
