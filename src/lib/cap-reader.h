@@ -9,6 +9,7 @@
 #ifndef VIGIA_CAP_READER_H
 #define VIGIA_CAP_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,10 @@ int cap_open(struct cap_reader **out, const char *path, struct vg_err *err);
 int cap_linktype(const struct cap_reader *r);
 enum cap_compression cap_compression(const struct cap_reader *r);
 const char *cap_path(const struct cap_reader *r);
+/* True for pcapng; false for classic pcap, whose frame bytes start
+ * CAP_PCAP_RECORD_HDR bytes after the record's offset. */
+bool cap_is_pcapng(const struct cap_reader *r);
+#define CAP_PCAP_RECORD_HDR 16
 
 /* Next packet: returns 1 with *pkt filled, 0 at a clean end of file, or a
  * negative errno when the file is damaged (truncated record, impossible

@@ -15,6 +15,9 @@
 
 #define GEO_UNKNOWN ((uint16_t)('-' << 8 | '-'))
 
+/* Largest delegation file accepted (the biggest real one is ~4 MB). */
+#define GEO_RIR_MAX_FILE_BYTES (256u << 20)
+
 struct geo_db;
 
 struct geo_db *geo_db_new(void);
@@ -29,7 +32,11 @@ int geo_db_load_file(struct geo_db *db, const char *path, struct vg_err *err);
 int geo_db_load_buf(struct geo_db *db, const char *name, const char *buf,
 		    size_t len, struct vg_err *err);
 
-/* Sort and merge; must be called once after loading, before lookups. */
+/* Sort and merge; must be called once after loading, before lookups.
+ * Overlapping records resolve per address: the smaller (more specific)
+ * range wins; between equal sizes, the record from the file whose
+ * version line carries the later date wins, then the one loaded later.
+ * Loading after finalize, or finalizing twice, is -EINVAL. */
 int geo_db_finalize(struct geo_db *db, struct vg_err *err);
 
 uint16_t geo_lookup4(const struct geo_db *db, uint32_t addr_host_order);

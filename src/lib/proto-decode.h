@@ -95,7 +95,8 @@ struct vg_pkt {
 	uint32_t l3_caplen;         /* captured bytes from l3 to end of frame */
 	const uint8_t *l4;          /* upper-layer header, NULL for non-first fragments */
 	uint32_t l4_caplen;
-	const uint8_t *payload;     /* application payload (after TCP/UDP/ICMP header) */
+	const uint8_t *payload;     /* application payload (after TCP/UDP/ICMP header;
+	                               other protocols: all after the IP headers) */
 	uint32_t payload_caplen;    /* bytes of payload actually captured */
 	uint32_t payload_len;       /* payload length per the IP header (may exceed caplen) */
 
@@ -113,7 +114,11 @@ struct vg_pkt {
 /* Decode one frame.  Returns a vg_dec_status; on VG_DEC_TRUNCATED or
  * VG_DEC_MALFORMED, pkt->err_off tells where in the frame the problem is
  * and vg_dec_strerror() names it.  Fields decoded before the failure stay
- * filled, the rest are zero. */
+ * filled, the rest are zero; ts_ns is kept as the caller set it.
+ * Tunnels: the result describes the innermost IP packet.  When a tunnel's
+ * content cannot be decoded (GRE version 1, an unknown GRE protocol, a
+ * non-IP frame inside ERSPAN, nesting deeper than 4) the status is
+ * UNSUPPORTED or NOT_IP and the carrier IP packet stays filled in. */
 int vg_decode(int linktype, const uint8_t *frame, uint32_t caplen,
 	      uint32_t wirelen, struct vg_pkt *pkt);
 

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_failed_in_test;
-static int checks_passed, checks_failed;
-static int tests_passed, tests_failed;
+static int check_failed_in_test __attribute__((unused));
+static int checks_passed __attribute__((unused)), checks_failed __attribute__((unused));
+static int tests_passed __attribute__((unused)), tests_failed __attribute__((unused));
 
 #define TEST(name) static void test_##name(void)
 
