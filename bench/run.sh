@@ -19,7 +19,8 @@ RES="$OUT/results-analyze.txt"
 
 if [ ! -f "$DAY" ]; then
 	echo "generating $PACKETS packets -> $DAY"
-	/usr/bin/time -f "generator: %e s, %M KiB peak" "$B/bench/vigia-gen-day" --packets "$PACKETS" --seed 1 --out "$DAY"
+	/usr/bin/time -f "generator: %e s, %M KiB peak" "$B/bench/vigia-gen-day" --packets "$PACKETS" --seed 1 \
+		--rir tests/data/rir --out "$DAY"
 fi
 RIR=()
 for f in tests/data/rir/delegated-*; do RIR+=(--rir "$f"); done
@@ -51,6 +52,11 @@ rm -rf "$OUT/nf"; mkdir -p "$OUT/nf"
 nfrun() { rm -rf "$OUT/nf"/*; nfpcapd -r "$DAY" -w "$OUT/nf" && nfdump -R "$OUT/nf" -s dstport/bytes -n 10 'proto tcp'; }
 export -f nfrun; export OUT DAY
 run "nfpcapd -r + nfdump -s dstport" bash -c nfrun
-REPEAT=1 run "p0f -r" p0f -r "$DAY" -o /dev/null
+[ -f "$DAY.zst" ] || zstd -q -T0 -3 "$DAY" -o "$DAY.zst"
+run "vigia analyze (all, zstd input)" "$B/vigia" analyze --quiet "${HN[@]}" "${RIR[@]}" --json "$OUT/analysis-zst.json" "$DAY.zst"
+cmp -s <(jq -S 'del(.input.files)' "$OUT/analysis.json") <(jq -S 'del(.input.files)' "$OUT/analysis-zst.json") \
+	|| echo "WARNING: the zstd input gave a different analysis" | tee -a "$RES"
+REPEAT=1 run "p0f -r" p0f -r "$DAY" -o "$OUT/p0f.log"
+rm -f "$OUT/p0f.log"
 echo "(vigia analyze: $(jq -r '"\(.packets) packets counted, \(.fingerprint.syns_matched)/\(.fingerprint.syns) SYNs fingerprinted, \(.fingerprint.hosts) sources"' "$OUT/analysis.json"))" | tee -a "$RES"
 "$B/bench/vigia-bench-geo" tests/data/rir/delegated-* 2>&1 | tail -3 | tee -a "$RES" || true
