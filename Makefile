@@ -33,8 +33,11 @@ install: build
 	$(MESON) configure build --prefix=$(abspath $(PREFIX))
 	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild
 
+# The main job: a three-sensor alliance in network namespaces, attacked
+# with real tools, and the central pipeline (root; without root, the
+# pipeline on generated and bundled captures).  Results in ./out/.
 demo: build
-	bash scripts/demo.sh
+	bash scripts/demo-alliance.sh
 
 bench: build
 	bash bench/run.sh

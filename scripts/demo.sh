@@ -1,11 +1,13 @@
 #!/bin/bash
 # The main job on the embedded default: generate a day of honeypot traffic,
 # analyse it with the real RIR files and Debian's p0f database, and leave
-# the results in ./out/.  (The full alliance demo of issue 10 replaces this.)
+# the results in ./out/.  `make demo` runs scripts/demo-alliance.sh, the
+# whole alliance; without root that script runs this one, then the central
+# pipeline on a generated archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=build
-OUT=out
+B=${VIGIA_BUILDDIR:-build}
+OUT=${VIGIA_DEMO_OUT:-out}
 mkdir -p "$OUT"
 HONEYNETS=(--honeynet 192.0.2.0/24 --honeynet 198.51.100.0/24 --honeynet 203.0.113.0/24)
 RIR=()

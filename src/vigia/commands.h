@@ -14,5 +14,18 @@ enum vg_exit {
 
 int cmd_analyze(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+/* Returns the Nagios plug-in status (0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN). */
+int cmd_status(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+
+int cmd_incidents(int argc, char **argv);  /* issue 8 */
+int cmd_export(int argc, char **argv);     /* issue 8 */
+int cmd_notify(int argc, char **argv);     /* issue 8 */
+int cmd_check_config(int argc, char **argv);  /* issue 10 */
+
+int cmd_watch(int argc, char **argv);      /* issue 9 */
 
 #endif

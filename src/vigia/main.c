@@ -13,6 +13,16 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"analyze", cmd_analyze, "top ports, countries and OSes of captures (JSON, CSV, table)"},
 	{"fingerprint", cmd_fingerprint, "p0f-compatible OS label of every TCP SYN in captures"},
+	{"ingest", cmd_ingest, "count newly archived files into the database"},
+	{"collect", cmd_collect, "pull every sensor's completed spool files over ssh"},
+	{"status", cmd_status, "health of every sensor over ssh (Nagios exit status)"},
+	{"stats", cmd_stats, "public statistics site: graphs, tables, CSV and JSON"},
+	{"summary", cmd_summary, "members' daily summary: sanitized, OpenPGP-encrypted, mailed"},
+	{"incidents", cmd_incidents, "classify captures into incidents: rules and behaviour detectors"},
+	{"watch", cmd_watch, "early warning: new and growing activity, alerts to the members"},
+	{"export", cmd_export, "foreign incidents of a day as a partner feed (IntelMQ fields)"},
+	{"notify", cmd_notify, "mail national sources' abuse contacts their incidents"},
+	{"check-config", cmd_check_config, "load the central configuration and report what it holds"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,96 @@
+/* incident.h: the classifier.  Decoded packets in; incidents out, one per
+ * (UTC day, source, category, name), from the signature rules
+ * (rule-set.h) and the behavioural detectors (det-behave.h).
+ *
+ * An incident carries its IntelMQ/RSIT classification, first and last
+ * seen, the packet count, the honeypot ports hit, the sensors hit, and up
+ * to INCIDENT_EVIDENCE pieces of sanitized evidence: a log line and a
+ * printable payload excerpt in which the honeypot's address is replaced
+ * by its token (hp-S.H).  Honeypot addresses never appear in evidence.
+ */
+#ifndef VIGIA_INCIDENT_H
+#define VIGIA_INCIDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "det-behave.h"
+#include "proto-decode.h"
+#include "rule-set.h"
+#include "util-cidr.h"
+#include "vg-err.h"
+
+#define INCIDENT_EVIDENCE 3
+#define INCIDENT_EXCERPT 64          /* payload bytes shown */
+#define INCIDENT_LINE_MAX 256
+
+struct incident_evidence {
+	uint64_t ts_ns;
+	uint32_t sensor_id;
+	char line[INCIDENT_LINE_MAX];    /* "2026-11-01T10:00:00Z 198.51.100.7:4312 -> hp-1.17:4444/tcp ..." */
+	char excerpt[INCIDENT_EXCERPT * 4 + 1]; /* printable; others as \xNN */
+};
+
+struct incident {
+	int64_t day;                /* 00:00 UTC */
+	struct vg_ip src;
+	const char *category, *name, *taxonomy, *type;  /* static or the rule set's */
+	uint32_t sid;               /* first rule that fired; 0 for a detector */
+	int64_t first_s, last_s;
+	uint64_t count;             /* packets */
+	uint32_t *ports;            /* sorted: TCP port, UDP as 65536 + port (db.h) */
+	size_t nports;
+	uint32_t *sensors;          /* sorted sensor ids */
+	size_t nsensors;
+	struct incident_evidence ev[INCIDENT_EVIDENCE];
+	size_t nev;
+};
+
+struct sanitizer;
+
+struct classifier_config {
+	const struct rule_set *rules;   /* compiled; NULL: detectors only */
+	/* Issue 7's sanitizer (sanitize.h), built from the central config:
+	 * when set, it names the honeypots (hp-S.H) and scrubs every textual
+	 * form of their addresses from the evidence.  NULL: the local token
+	 * of incident_hp_token and the dotted form replaced. */
+	const struct sanitizer *san;
+	struct det_config det;
+	bool no_detectors;
+	size_t max_incidents;           /* 0: 1,000,000; beyond, hits are dropped */
+};
+
+struct classifier;
+
+int classifier_new(struct classifier **out, const struct classifier_config *c,
+		   struct vg_err *err);
+void classifier_free(struct classifier *c);
+
+/* Classify one packet directed to the honeypots.  `honeynets` (may be
+ * NULL) are the sensor's networks, used for the honeypot token. */
+int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
+		    const struct cidr_set *honeynets);
+
+size_t classifier_count(const struct classifier *c);
+const struct incident *classifier_get(const struct classifier *c, size_t i);
+/* Hits not stored because max_incidents was reached. */
+uint64_t classifier_dropped(const struct classifier *c);
+const struct rule_stats *classifier_rule_stats(const struct classifier *c);
+/* Forget every incident (keeps the detectors' state). */
+void classifier_reset(struct classifier *c);
+
+/* The token of a honeypot address: "hp-S.H", S the sensor id and H the
+ * host number inside the honeynet that holds it (or a 16-bit hash of the
+ * address when no honeynet does).  Issue 7's sanitizer (sanitize.h) is to
+ * replace this local form. */
+void incident_hp_token(const struct vg_ip *ip, uint32_t sensor_id,
+		       const struct cidr_set *honeynets, char *buf, size_t len);
+
+/* One incident as a JSON object on one line (IntelMQ field names), with a
+ * trailing newline; sensor ids are named from names[id] when given.
+ * Returns the length, or -ENOSPC. */
+int incident_json(const struct incident *in, const char *const *names, size_t nnames,
+		  char *buf, size_t len);
+
+#endif
