@@ -29,8 +29,11 @@ fuzz:
 check: asan fuzz
 	bash tests/run-all.sh
 
+# The prefix is applied with a reconfigure and a build before installing:
+# `meson install --no-rebuild` would install to the previous prefix.
 install: build
 	$(MESON) configure build --prefix=$(abspath $(PREFIX))
+	$(MESON) compile -C build
 	DESTDIR=$(DESTDIR) $(MESON) install -C build --no-rebuild
 
 # The main job: a three-sensor alliance in network namespaces, attacked
