@@ -4,6 +4,7 @@
  * library builds RFC 3156 envelopes (GMime could, at the cost of GLib for
  * some hundred lines of string assembly). */
 #include "mail-mime.h"
+#include "util-buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,51 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-struct mb {
-	char *p;
-	size_t n, cap;
-	int rc;
-};
-
-static void mb_add(struct mb *b, const char *s, size_t n)
-{
-	if (b->rc)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 4096;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->rc = -ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void mb_puts(struct mb *b, const char *s)
-{
-	mb_add(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3)))
-static void mb_printf(struct mb *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n >= 0)
-		mb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static int mb_done(struct mb *b, char **out, size_t *outlen)
+static int mb_done(struct vg_buf *b, char **out, size_t *outlen)
 {
 	if (b->rc) {
 		free(b->p);
@@ -65,7 +22,7 @@ static int mb_done(struct mb *b, char **out, size_t *outlen)
 		return b->rc;
 	}
 	if (!b->p)
-		mb_add(b, "", 0);
+		vg_buf_add(b, "", 0);
 	*out = b->p;
 	if (outlen)
 		*outlen = b->n;
@@ -75,14 +32,14 @@ static int mb_done(struct mb *b, char **out, size_t *outlen)
 int mail_qp_encode(const char *src, size_t len, char **out, size_t *outlen)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct mb b = {0};
+	struct vg_buf b = {0};
 	size_t col = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
 		if (c == '\r' && i + 1 < len && src[i + 1] == '\n')
 			continue;
 		if (c == '\n') {
-			mb_puts(&b, "\r\n");
+			vg_buf_puts(&b, "\r\n");
 			col = 0;
 			continue;
 		}
@@ -96,14 +53,14 @@ int mail_qp_encode(const char *src, size_t len, char **out, size_t *outlen)
 			   (col == 0 && c == 'F' && len - i >= 5 && !memcmp(src + i, "From ", 5));
 		size_t need = enc ? 3 : 1;
 		if (col + need > 75) {
-			mb_puts(&b, "=\r\n");
+			vg_buf_puts(&b, "=\r\n");
 			col = 0;
 		}
 		if (enc) {
 			char e[3] = {'=', hex[c >> 4], hex[c & 15]};
-			mb_add(&b, e, 3);
+			vg_buf_add(&b, e, 3);
 		} else {
-			mb_add(&b, (const char *)&c, 1);
+			vg_buf_add(&b, (const char *)&c, 1);
 		}
 		col += need;
 	}
@@ -135,15 +92,15 @@ int mail_mime_alternative(const char *text, size_t tlen, const char *html, size_
 		free(qt);
 		return rc;
 	}
-	struct mb b = {0};
-	mb_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", bnd);
-	mb_printf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	struct vg_buf b = {0};
+	vg_buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", bnd);
+	vg_buf_printf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		  "Content-Transfer-Encoding: quoted-printable\r\n\r\n", bnd);
-	mb_add(&b, qt, lt);
-	mb_printf(&b, "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\n"
+	vg_buf_add(&b, qt, lt);
+	vg_buf_printf(&b, "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\n"
 		  "Content-Transfer-Encoding: quoted-printable\r\n\r\n", bnd);
-	mb_add(&b, qh, lh);
-	mb_printf(&b, "\r\n--%s--\r\n", bnd);
+	vg_buf_add(&b, qh, lh);
+	vg_buf_printf(&b, "\r\n--%s--\r\n", bnd);
 	free(qt);
 	free(qh);
 	return mb_done(&b, out, outlen);
@@ -193,27 +150,27 @@ int mail_mime_encrypted(const struct mail_headers *h, const char *armored, size_
 	int rc = boundary(bnd, sizeof bnd, "enc");
 	if (rc)
 		return rc;
-	struct mb b = {0};
-	mb_printf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n"
+	struct vg_buf b = {0};
+	vg_buf_printf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n"
 		  "MIME-Version: 1.0\r\n"
 		  "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
 		  " boundary=\"%s\"\r\n\r\n"
 		  "This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n",
 		  h->from, h->to, h->subject, h->date, h->message_id, bnd);
-	mb_printf(&b, "--%s\r\nContent-Type: application/pgp-encrypted\r\n"
+	vg_buf_printf(&b, "--%s\r\nContent-Type: application/pgp-encrypted\r\n"
 		  "Content-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n", bnd);
-	mb_printf(&b, "--%s\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+	vg_buf_printf(&b, "--%s\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
 		  "Content-Description: OpenPGP encrypted message\r\n"
 		  "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n", bnd);
 	/* the armour from GPGME has LF line ends */
 	for (size_t i = 0; i < alen; i++) {
 		if (armored[i] == '\n' && (i == 0 || armored[i - 1] != '\r'))
-			mb_puts(&b, "\r\n");
+			vg_buf_puts(&b, "\r\n");
 		else
-			mb_add(&b, armored + i, 1);
+			vg_buf_add(&b, armored + i, 1);
 	}
 	if (alen && armored[alen - 1] != '\n')
-		mb_puts(&b, "\r\n");
-	mb_printf(&b, "\r\n--%s--\r\n", bnd);
+		vg_buf_puts(&b, "\r\n");
+	vg_buf_printf(&b, "\r\n--%s--\r\n", bnd);
 	return mb_done(&b, out, outlen);
 }

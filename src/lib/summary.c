@@ -1,5 +1,6 @@
 /* summary.c: the members' daily summary from the database (summary.h). */
 #include "summary.h"
+#include "util-buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,60 +18,15 @@
 
 /* ---- growing strings ------------------------------------------------- */
 
-struct sb {
-	char *p;
-	size_t n, cap;
-	int rc;
-};
-
-static void sb_add(struct sb *b, const char *s, size_t n)
-{
-	if (b->rc)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 1024;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->rc = -ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_puts(struct sb *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void html_esc(struct sb *b, const char *s)
+static void html_esc(struct vg_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': sb_puts(b, "&lt;"); break;
-		case '>': sb_puts(b, "&gt;"); break;
-		case '&': sb_puts(b, "&amp;"); break;
-		case '"': sb_puts(b, "&quot;"); break;
-		default: sb_add(b, s, 1);
+		case '<': vg_buf_puts(b, "&lt;"); break;
+		case '>': vg_buf_puts(b, "&gt;"); break;
+		case '&': vg_buf_puts(b, "&amp;"); break;
+		case '"': vg_buf_puts(b, "&quot;"); break;
+		default: vg_buf_add(b, s, 1);
 		}
 	}
 }
@@ -78,7 +34,7 @@ static void html_esc(struct sb *b, const char *s)
 /* ---- the document: rendered as text and HTML at once ------------------ */
 
 struct doc {
-	struct sb text, html;
+	struct vg_buf text, html;
 	/* the table being built */
 	size_t ncols;
 	char *hdr[MAX_COLS];
@@ -90,14 +46,14 @@ struct doc {
 
 static void doc_h(struct doc *d, const char *title)
 {
-	sb_printf(&d->text, "\n%s\n", title);
+	vg_buf_printf(&d->text, "\n%s\n", title);
 	for (size_t i = 0; title[i]; i++)
 		if (((unsigned char)title[i] & 0xc0) != 0x80)
-			sb_puts(&d->text, "=");
-	sb_puts(&d->text, "\n");
-	sb_puts(&d->html, "<h2>");
+			vg_buf_puts(&d->text, "=");
+	vg_buf_puts(&d->text, "\n");
+	vg_buf_puts(&d->html, "<h2>");
 	html_esc(&d->html, title);
-	sb_puts(&d->html, "</h2>\n");
+	vg_buf_puts(&d->html, "</h2>\n");
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -108,10 +64,10 @@ static void doc_p(struct doc *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	sb_printf(&d->text, "%s\n", tmp);
-	sb_puts(&d->html, "<p>");
+	vg_buf_printf(&d->text, "%s\n", tmp);
+	vg_buf_puts(&d->html, "<p>");
 	html_esc(&d->html, tmp);
-	sb_puts(&d->html, "</p>\n");
+	vg_buf_puts(&d->html, "</p>\n");
 }
 
 /* Columns named "<name" are right aligned (numbers). */
@@ -159,10 +115,10 @@ static size_t u8len(const char *s)
 	return n;
 }
 
-static void pad(struct sb *b, size_t n)
+static void pad(struct vg_buf *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		sb_puts(b, " ");
+		vg_buf_puts(b, " ");
 }
 
 static void doc_table_end(struct doc *d, const char *empty)
@@ -180,29 +136,29 @@ static void doc_table_end(struct doc *d, const char *empty)
 				w[i] = l;
 		}
 	}
-	sb_puts(&d->html, "<table>\n<tr>");
+	vg_buf_puts(&d->html, "<table>\n<tr>");
 	for (size_t r = 0; r <= d->nrows; r++) {
 		if (r)
-			sb_puts(&d->html, "<tr>");
+			vg_buf_puts(&d->html, "<tr>");
 		for (size_t i = 0; i < d->ncols; i++) {
 			const char *c = r ? d->cells[(r - 1) * d->ncols + i] : d->hdr[i];
 			size_t l = u8len(c);
 			if (i)
-				sb_puts(&d->text, "  ");
+				vg_buf_puts(&d->text, "  ");
 			if (d->right[i])
 				pad(&d->text, w[i] - l);
-			sb_puts(&d->text, c);
+			vg_buf_puts(&d->text, c);
 			if (!d->right[i] && i + 1 < d->ncols)
 				pad(&d->text, w[i] - l);
-			sb_puts(&d->html, r ? (d->right[i] ? "<td class=\"n\">" : "<td>")
+			vg_buf_puts(&d->html, r ? (d->right[i] ? "<td class=\"n\">" : "<td>")
 					    : (d->right[i] ? "<th class=\"n\">" : "<th>"));
 			html_esc(&d->html, c);
-			sb_puts(&d->html, r ? "</td>" : "</th>");
+			vg_buf_puts(&d->html, r ? "</td>" : "</th>");
 		}
-		sb_puts(&d->text, "\n");
-		sb_puts(&d->html, "</tr>\n");
+		vg_buf_puts(&d->text, "\n");
+		vg_buf_puts(&d->html, "</tr>\n");
 	}
-	sb_puts(&d->html, "</table>\n");
+	vg_buf_puts(&d->html, "</table>\n");
 out:
 	for (size_t i = 0; i < d->nrows * d->ncols; i++)
 		free(d->cells[i]);
@@ -904,16 +860,16 @@ int summary_build(struct db *db, const struct cfg_central *c, const struct sanit
 
 	char title[96];
 	snprintf(title, sizeof title, "vigia summary %s", dn);
-	sb_printf(&d.text, "%s\n", title);
-	sb_printf(&d.text, "Activity seen by the alliance's honeypots on %s (00:00-24:00 UTC).\n"
+	vg_buf_printf(&d.text, "%s\n", title);
+	vg_buf_printf(&d.text, "Activity seen by the alliance's honeypots on %s (00:00-24:00 UTC).\n"
 			"Honeypot addresses appear as hp-SENSOR.HOST.\n", dn);
-	sb_puts(&d.html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	vg_buf_puts(&d.html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
 	html_esc(&d.html, title);
-	sb_puts(&d.html, "</title>\n<style>body{font-family:sans-serif}"
+	vg_buf_puts(&d.html, "</title>\n<style>body{font-family:sans-serif}"
 			"table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
 			".n{text-align:right}</style></head><body>\n<h1>");
 	html_esc(&d.html, title);
-	sb_printf(&d.html, "</h1>\n<p>Activity seen by the alliance's honeypots on %s "
+	vg_buf_printf(&d.html, "</h1>\n<p>Activity seen by the alliance's honeypots on %s "
 			"(00:00-24:00 UTC). Honeypot addresses appear as hp-SENSOR.HOST.</p>\n", dn);
 
 	rc = db_source_rows_foreach(db, day, day + DAY, scan_day_row, &s, err);
@@ -935,8 +891,8 @@ int summary_build(struct db *db, const struct cfg_central *c, const struct sanit
 		rc = sec_new(&d, db, san, day, top, &s, err);
 	if (!rc)
 		sec_incidents(&d, o);
-	sb_puts(&d.text, "\n-- \nvigia, the alliance's early-warning system.\n");
-	sb_puts(&d.html, "<hr><p>vigia, the alliance's early-warning system.</p>\n</body></html>\n");
+	vg_buf_puts(&d.text, "\n-- \nvigia, the alliance's early-warning system.\n");
+	vg_buf_puts(&d.html, "<hr><p>vigia, the alliance's early-warning system.</p>\n</body></html>\n");
 	if (!rc && (d.rc || d.text.rc || d.html.rc))
 		rc = vg_err_set(err, -ENOMEM, "summary: out of memory");
 	free(s.v);

@@ -24,6 +24,7 @@
 #include "mail-pgp.h"
 #include "mail-smtp.h"
 #include "sanitize.h"
+#include "util-buf.h"
 
 #ifndef VIGIA_GUIDANCE_DIR
 #define VIGIA_GUIDANCE_DIR "/usr/local/share/vigia/guidance"
@@ -98,47 +99,6 @@ struct run {
 	size_t ng;
 	struct vg_err *err;
 };
-
-/* --- text buffer ---------------------------------------------------------- */
-
-struct tb {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void tb_add(struct tb *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 4096;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void tb_printf(struct tb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(struct tb *b, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		tb_add(b, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
 
 /* --- collecting the day's national incidents --------------------------------- */
 
@@ -244,7 +204,7 @@ static int guidance_name(const char *dir, const struct item *it, char *out, size
 	return 0;
 }
 
-static int guidance_text(const char *dir, const char *lang, const char *name, struct tb *b)
+static int guidance_text(const char *dir, const char *lang, const char *name, struct vg_buf *b)
 {
 	char path[4096];
 	/* names come from map.txt: only [a-z0-9-] so they cannot climb out */
@@ -264,9 +224,9 @@ static int guidance_text(const char *dir, const char *lang, const char *name, st
 	}
 	size_t n = fread(buf, 1, GUIDANCE_MAX, f);
 	fclose(f);
-	tb_add(b, buf, n);
+	vg_buf_add(b, buf, n);
 	if (n && buf[n - 1] != '\n')
-		tb_add(b, "\n", 1);
+		vg_buf_add(b, "\n", 1);
 	free(buf);
 	return 0;
 }
@@ -282,19 +242,19 @@ static void utc(int64_t t, char *buf, size_t len)
 }
 
 struct ev_ctx {
-	struct tb *b;
+	struct vg_buf *b;
 };
 
 static int on_evidence(const struct db_evidence *ev, void *ctx)
 {
 	struct ev_ctx *e = ctx;
-	tb_printf(e->b, "      %s\n", ev->line);
+	vg_buf_printf(e->b, "      %s\n", ev->line);
 	if (ev->excerpt[0])
-		tb_printf(e->b, "        trecho/excerpt: %s\n", ev->excerpt);
+		vg_buf_printf(e->b, "        trecho/excerpt: %s\n", ev->excerpt);
 	return 0;
 }
 
-static int build_text(struct run *r, const struct group *g, const char *gdir, struct tb *b,
+static int build_text(struct run *r, const struct group *g, const char *gdir, struct vg_buf *b,
 		      struct vg_err *err)
 {
 	const char *provider = r->c->notify.feed_provider ? r->c->notify.feed_provider : "vigia";
@@ -303,7 +263,7 @@ static int build_text(struct run *r, const struct group *g, const char *gdir, st
 	struct tm tm;
 	gmtime_r(&dt, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	tb_printf(b,
+	vg_buf_printf(b,
 		"[Português abaixo do resumo; English below]\n\n"
 		"Prezados(as),\n\n"
 		"A rede de honeypots %s registrou em %s (UTC) atividade maliciosa\n"
@@ -318,30 +278,30 @@ static int build_text(struct run *r, const struct group *g, const char *gdir, st
 		"likely belong to compromised or misconfigured machines. Please check and fix\n"
 		"them; guidance follows.\n\n",
 		provider, day, g->r.email, provider, day, g->r.email);
-	tb_printf(b, "== Evidências / Evidence ==\n"
+	vg_buf_printf(b, "== Evidências / Evidence ==\n"
 		     "Todos os horários em UTC (+00:00) / All times are in UTC (+00:00).\n"
 		     "Os honeypots aparecem como códigos hp-S.H / Honeypots appear as tokens hp-S.H.\n");
 	const char *prev_ip = "";
 	for (size_t k = 0; k < g->n; k++) {
 		const struct item *it = &r->v[g->items[k]];
 		if (strcmp(prev_ip, it->ipt))
-			tb_printf(b, "\nOrigem / Source: %s (%s)\n", it->ipt, it->cc);
+			vg_buf_printf(b, "\nOrigem / Source: %s (%s)\n", it->ipt, it->cc);
 		prev_ip = it->ipt;
 		char a[40], z[40];
 		utc(it->first_s, a, sizeof a);
 		utc(it->last_s, z, sizeof z);
-		tb_printf(b, "  Incidente / Incident: %s\n", it->name);
-		tb_printf(b, "    Categoria / Category: %s (%s / %s)\n", it->category, it->taxonomy, it->type);
-		tb_printf(b, "    Primeira vez / First seen: %s\n    Última vez / Last seen:    %s\n", a, z);
-		tb_printf(b, "    Pacotes / Packets: %" PRIu64 "\n", it->count);
-		tb_printf(b, "    Portas de destino / Destination ports:");
+		vg_buf_printf(b, "  Incidente / Incident: %s\n", it->name);
+		vg_buf_printf(b, "    Categoria / Category: %s (%s / %s)\n", it->category, it->taxonomy, it->type);
+		vg_buf_printf(b, "    Primeira vez / First seen: %s\n    Última vez / Last seen:    %s\n", a, z);
+		vg_buf_printf(b, "    Pacotes / Packets: %" PRIu64 "\n", it->count);
+		vg_buf_printf(b, "    Portas de destino / Destination ports:");
 		for (size_t i = 0; i < it->nports && i < 32; i++) {
 			uint16_t p;
 			const char *t = export_transport(it->ports[i], &p);
-			tb_printf(b, " %u/%s", p, t);
+			vg_buf_printf(b, " %u/%s", p, t);
 		}
-		tb_printf(b, "%s\n", it->nports > 32 ? " ..." : "");
-		tb_printf(b, "    Registros / Log lines (origem:porta -> honeypot:porta/protocolo):\n");
+		vg_buf_printf(b, "%s\n", it->nports > 32 ? " ..." : "");
+		vg_buf_printf(b, "    Registros / Log lines (origem:porta -> honeypot:porta/protocolo):\n");
 		struct ev_ctx e = {b};
 		int rc = db_evidence_foreach(r->db, r->day, &it->ip, it->category, it->name, on_evidence,
 					     &e, err);
@@ -364,17 +324,17 @@ static int build_text(struct run *r, const struct group *g, const char *gdir, st
 	static const char *const langs[2][2] = {{"pt", "Orientações (português)"},
 						  {"en", "Guidance (English)"}};
 	for (size_t l = 0; l < 2; l++) {
-		tb_printf(b, "\n== %s ==\n", langs[l][1]);
+		vg_buf_printf(b, "\n== %s ==\n", langs[l][1]);
 		for (size_t i = 0; i < nn; i++) {
-			tb_add(b, "\n", 1);
+			vg_buf_add(b, "\n", 1);
 			int rc = guidance_text(gdir, langs[l][0], names[i], b);
 			if (rc < 0)
 				return vg_err_set(err, rc, "%s/%s/%s.txt: %s", gdir, langs[l][0], names[i],
 						  strerror(-rc));
 		}
 	}
-	tb_printf(b, "\n-- \n%s: https://www.first.org/ ; mensagem automática / automated message\n", provider);
-	return b->oom ? vg_err_set(err, -ENOMEM, "out of memory") : 0;
+	vg_buf_printf(b, "\n-- \n%s: https://www.first.org/ ; mensagem automática / automated message\n", provider);
+	return b->rc ? vg_err_set(err, -ENOMEM, "out of memory") : 0;
 }
 
 /* A detached OpenPGP signature (RFC 3156 section 5) of data, for contacts
@@ -450,26 +410,26 @@ static int plain_message(const struct cfg_mail *ml, const struct mail_headers *h
 	int rc = mail_qp_encode(text, len, &qp, &qlen);
 	if (rc)
 		return rc;
-	struct tb b = {0};
-	tb_printf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n"
+	struct vg_buf b = {0};
+	vg_buf_printf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n"
 		      "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n",
 		  h->from, h->to, h->subject, h->date, h->message_id);
 	if (!ml->keyring || !ml->sign_key) {
-		tb_printf(&b, "Content-Type: text/plain; charset=utf-8\r\n"
+		vg_buf_printf(&b, "Content-Type: text/plain; charset=utf-8\r\n"
 			      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-		tb_add(&b, qp, qlen);
+		vg_buf_add(&b, qp, qlen);
 		free(qp);
 	} else {
 		/* the signed entity, byte for byte as it appears in the message */
-		struct tb e = {0};
-		tb_printf(&e, "Content-Type: text/plain; charset=utf-8\r\n"
+		struct vg_buf e = {0};
+		vg_buf_printf(&e, "Content-Type: text/plain; charset=utf-8\r\n"
 			      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-		tb_add(&e, qp, qlen);
+		vg_buf_add(&e, qp, qlen);
 		free(qp);
 		char *sig = NULL, micalg[32], bnd[64];
 		size_t slen = 0;
 		uint8_t rnd[12];
-		if (e.oom || getentropy(rnd, sizeof rnd) < 0) {
+		if (e.rc || getentropy(rnd, sizeof rnd) < 0) {
 			free(e.p);
 			free(b.p);
 			return -ENOMEM;
@@ -477,53 +437,53 @@ static int plain_message(const struct cfg_mail *ml, const struct mail_headers *h
 		int w = snprintf(bnd, sizeof bnd, "=_vigia_signed_");
 		for (size_t i = 0; i < sizeof rnd; i++)
 			w += snprintf(bnd + w, sizeof bnd - (size_t)w, "%02x", rnd[i]);
-		rc = sign_detached(ml->keyring, ml->sign_key, e.p, e.len, &sig, &slen, micalg,
+		rc = sign_detached(ml->keyring, ml->sign_key, e.p, e.n, &sig, &slen, micalg,
 				   sizeof micalg, err);
 		if (rc < 0) {
 			free(e.p);
 			free(b.p);
 			return rc;
 		}
-		tb_printf(&b, "Content-Type: multipart/signed; micalg=%s;\r\n"
+		vg_buf_printf(&b, "Content-Type: multipart/signed; micalg=%s;\r\n"
 			      " protocol=\"application/pgp-signature\"; boundary=\"%s\"\r\n\r\n"
 			      "This is an OpenPGP/MIME signed message (RFC 3156).\r\n--%s\r\n",
 			  micalg, bnd, bnd);
-		tb_add(&b, e.p, e.len);
-		tb_printf(&b, "\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+		vg_buf_add(&b, e.p, e.n);
+		vg_buf_printf(&b, "\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
 			      "Content-Description: OpenPGP digital signature\r\n\r\n", bnd);
 		/* the armour's LF line ends as CRLF, like the rest */
 		for (size_t i = 0; i < slen; i++) {
 			if (sig[i] == '\n' && (i == 0 || sig[i - 1] != '\r'))
-				tb_add(&b, "\r", 1);
-			tb_add(&b, sig + i, 1);
+				vg_buf_add(&b, "\r", 1);
+			vg_buf_add(&b, sig + i, 1);
 		}
-		tb_printf(&b, "\r\n--%s--\r\n", bnd);
+		vg_buf_printf(&b, "\r\n--%s--\r\n", bnd);
 		free(sig);
 		free(e.p);
 	}
-	if (b.oom) {
+	if (b.rc) {
 		free(b.p);
 		return -ENOMEM;
 	}
 	*out = b.p;
-	*outlen = b.len;
+	*outlen = b.n;
 	return 0;
 }
 
 static char *html_pre(const char *t)
 {
-	struct tb b = {0};
-	tb_printf(&b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre>");
+	struct vg_buf b = {0};
+	vg_buf_printf(&b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><pre>");
 	for (; *t; t++) {
 		switch (*t) {
-		case '<': tb_add(&b, "&lt;", 4); break;
-		case '>': tb_add(&b, "&gt;", 4); break;
-		case '&': tb_add(&b, "&amp;", 5); break;
-		default: tb_add(&b, t, 1);
+		case '<': vg_buf_add(&b, "&lt;", 4); break;
+		case '>': vg_buf_add(&b, "&gt;", 4); break;
+		case '&': vg_buf_add(&b, "&amp;", 5); break;
+		default: vg_buf_add(&b, t, 1);
 		}
 	}
-	tb_printf(&b, "</pre></body></html>\n");
-	if (b.oom) {
+	vg_buf_printf(&b, "</pre></body></html>\n");
+	if (b.rc) {
 		free(b.p);
 		return NULL;
 	}
@@ -786,7 +746,7 @@ int cmd_notify(int argc, char **argv)
 	}
 	for (size_t k = 0; k < r.ng; k++) {
 		struct group *g = &r.g[k];
-		struct tb text = {0};
+		struct vg_buf text = {0};
 		vg_err_clear(&err);
 		if (build_text(&r, g, gdir, &text, &err) < 0) {
 			say(stderr, "vigia notify: %s: NOT sent: %s", g->r.email, err.msg);
@@ -797,7 +757,7 @@ int cmd_notify(int argc, char **argv)
 		/* the last line of defence: the whole text through the sanitizer */
 		char *clean = NULL;
 		size_t clen = 0;
-		if (sanitize_text(san, text.p, text.len, &clean, &clen, NULL) < 0) {
+		if (sanitize_text(san, text.p, text.n, &clean, &clen, NULL) < 0) {
 			free(text.p);
 			failed++;
 			continue;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "util-buf.h"
 #include "util-cidr.h"
 #include "util-json.h"
 
@@ -78,10 +79,29 @@ TEST(json_writer_nests_escapes_and_separates)
 	free(buf);
 }
 
+TEST(text_buffer_grows_and_formats_past_any_fixed_size)
+{
+	struct vg_buf b = {0};
+	vg_buf_puts(&b, "ab");
+	vg_buf_add(&b, "cdef", 2);
+	CHECK_STREQ(b.p, "abcd");
+	char big[3001];
+	memset(big, 'x', 3000);
+	big[3000] = '\0';
+	vg_buf_printf(&b, "<%s|%d>", big, 42);
+	CHECK_EQ_U(b.n, 4 + 1 + 3000 + 4);
+	CHECK_EQ_U(b.p[b.n], 0);
+	CHECK_STREQ(b.p + b.n - 4, "|42>");
+	CHECK_EQ_I(b.rc, 0);
+	vg_buf_free(&b);
+	CHECK(b.p == NULL && b.n == 0);
+}
+
 int main(void)
 {
 	RUN(cidr_parses_v4_and_v6_and_matches_members_only);
 	RUN(cidr_rejects_bad_text_with_a_reason);
 	RUN(json_writer_nests_escapes_and_separates);
+	RUN(text_buffer_grows_and_formats_past_any_fixed_size);
 	return check_summary();
 }
