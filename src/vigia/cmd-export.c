@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cfg-central.h"
+#include "cli.h"
 #include "commands.h"
 #include "db.h"
 #include "export.h"
@@ -29,15 +30,6 @@ static void usage(FILE *f)
 		"                  country (repeatable)\n", CFG_CENTRAL_DEFAULT_PATH);
 }
 
-static int parse_day(const char *s, int64_t *out)
-{
-	struct tm tm = {0};
-	char *end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end)
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 int cmd_export(int argc, char **argv)
 {
@@ -89,7 +81,7 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	int64_t day;
-	if (optind != argc || !dayarg || parse_day(dayarg, &day) < 0) {
+	if (optind != argc || !dayarg || cli_parse_day(dayarg, &day) < 0) {
 		fprintf(stderr, "vigia export: --day YYYY-MM-DD is required (and no other arguments)\n");
 		return VG_EXIT_USAGE;
 	}

@@ -13,6 +13,7 @@
 #include "an-engine.h"
 #include "cap-reader.h"
 #include "cfg-central.h"
+#include "cli.h"
 #include "commands.h"
 #include "db.h"
 #include "incident.h"
@@ -64,15 +65,6 @@ struct sensor_name {
 	size_t n;
 };
 
-static int parse_day(const char *s, int64_t *out)
-{
-	struct tm tm = {0};
-	char *end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end)
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 struct run {
 	struct classifier *cl;
@@ -413,7 +405,7 @@ int cmd_incidents(int argc, char **argv)
 		goto out;
 	}
 	int64_t day = 0;
-	if (o.day && parse_day(o.day, &day)) {
+	if (o.day && cli_parse_day(o.day, &day)) {
 		fprintf(stderr, "vigia incidents: --day wants YYYY-MM-DD, not '%s'\n", o.day);
 		rc = VG_EXIT_USAGE;
 		goto out;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cfg-central.h"
+#include "cli.h"
 #include "commands.h"
 #include "contact-lookup.h"
 #include "db.h"
@@ -50,25 +51,8 @@ static void usage(FILE *f)
 
 static const struct sanitizer *g_san;
 
-/* Every line this command prints goes through the sanitizer too. */
-static void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(FILE *f, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	char *s = NULL;
-	if (g_san && sanitize_text(g_san, buf, strlen(buf), &s, NULL, NULL) == 0) {
-		fprintf(f, "%s\n", s);
-		free(s);
-	} else if (!g_san) {
-		fprintf(f, "%s\n", buf);
-	} else {
-		fprintf(f, "(a message was withheld: out of memory)\n");
-	}
-}
+/* Every line printed passes the sanitizer (cli_say). */
+#define say(f, ...) cli_say(g_san, "vigia notify", f, __VA_ARGS__)
 
 struct item {
 	struct vg_ip ip;
@@ -525,15 +509,6 @@ static int on_history(const struct db_notification *n, void *ctx)
 	return 0;
 }
 
-static int parse_day(const char *s, int64_t *out)
-{
-	struct tm tm = {0};
-	char *end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end || *end)
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 int cmd_notify(int argc, char **argv)
 {
@@ -580,7 +555,7 @@ int cmd_notify(int argc, char **argv)
 		}
 	}
 	int64_t day = 0;
-	if (optind != argc || (!list && (!dayarg || parse_day(dayarg, &day) < 0))) {
+	if (optind != argc || (!list && (!dayarg || cli_parse_day(dayarg, &day) < 0))) {
 		fprintf(stderr, "vigia notify: --day YYYY-MM-DD (or --list) is required\n");
 		return VG_EXIT_USAGE;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cfg-central.h"
+#include "cli.h"
 #include "commands.h"
 #include "db.h"
 #include "mail-maildir.h"
@@ -59,26 +60,9 @@ struct opts {
 
 static const struct sanitizer *g_san;
 
-/* Every line printed passes the sanitizer: error messages may quote a
- * config or server text holding an address. */
-__attribute__((format(printf, 2, 3)))
-static void say(FILE *f, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	char *clean = NULL;
-	if (g_san && sanitize_text(g_san, buf, strlen(buf), &clean, NULL, NULL) == 0) {
-		fprintf(f, "%s\n", clean);
-		free(clean);
-	} else if (!g_san) {
-		fprintf(f, "%s\n", buf);
-	} else {
-		fprintf(f, "vigia summary: (a message was withheld: out of memory)\n");
-	}
-}
+
+/* Every line printed passes the sanitizer (cli_say). */
+#define say(f, ...) cli_say(g_san, "vigia summary", f, __VA_ARGS__)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
