@@ -49,7 +49,7 @@ struct an_config {
 	/* Every counted packet, after it was added to the categories: `p` is
 	 * the whole datagram (reassembled when fragmented); h may be NULL when
 	 * the source is beyond max_hosts. */
-	void (*on_count)(void *ctx, const struct vg_pkt *p, const struct an_host *h);
+	void (*on_count)(void *ctx, const struct vg_pkt *p, struct an_host *h);
 	void *hook_ctx;
 	/* pflog captures log a packet crossing a gateway once per interface:
 	 * count only the ones pf saw coming in (others count as not_honeynet). */

@@ -20,6 +20,9 @@ struct an_host {
 	uint64_t bytes;
 	uint32_t first_s;   /* first and last counted packet, epoch seconds */
 	uint32_t last_s;
+	/* Left to the hooks (an-engine.h on_count): the classifier keeps its
+	 * source index here so that it need not look the source up again. */
+	uint32_t hint;
 };
 
 struct an_hosts;

@@ -290,8 +290,8 @@ int db_evidence_foreach(struct db *db, int64_t day, const struct vg_ip *ip,
 #define DB_EW_NETS_MAX 4
 struct db_ew_bin {
 	int64_t start;
-	const char *kind;           /* "port", "signature", "country", "net" */
-	const char *key;            /* "1434/udp", "BR", "198.51.0.0/16" */
+	const char *kind;           /* "port", "sig", "country", "net", "asn" */
+	const char *key;            /* "1434/udp", "Slammer", "BR", "198.51.0.0/16", "AS28573" */
 	uint64_t packets;
 	const uint8_t *sketch;      /* ew_sketch_encode form */
 	size_t sketch_len;

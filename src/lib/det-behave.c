@@ -1,48 +1,41 @@
 /* det-behave.c: behavioural detectors (see det-behave.h).
  *
- * Each detector counts distinct values (addresses, ports, source ports,
- * IRC command kinds) per key in one bounded table: an entry holds up to
- * `threshold` value hashes, so memory is max_entries * (header +
- * 4 * threshold) bytes per detector whatever the traffic. */
+ * A source's state is one open-addressing table of 16-byte entries keyed
+ * by a 64-bit code: the pairs it probed ((protocol, port, address) for
+ * the scans, (port, address, source port) for brute force) and the keys
+ * counted ((protocol, port) horizontal, (protocol, address) vertical,
+ * (port, address) brute force).  A new pair bumps the distinct count of
+ * its keys; a packet on a key that already fired is reported as one more.
+ * Addresses enter as 32-bit hashes, codes as 64-bit mixes: with at most
+ * a few thousand codes per source a collision is practically impossible,
+ * and it would only merge two counts. */
 #include "det-behave.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PROBE 8
+#define FIRED 0x80000000u
 
-struct dkey {
-	struct vg_ip src;
-	struct vg_ip aux;           /* destination (vertical, brute) */
-	int64_t day;
-	uint16_t port;              /* destination port (horizontal, brute) */
-	uint8_t proto;
-	uint8_t used;               /* 1: slot in use */
+struct det_cnt {
+	uint64_t code;              /* 0: free */
+	uint32_t n;                 /* distinct values; FIRED once reported */
+	uint32_t first_s;           /* first probe of the key */
 };
 
-struct dent {
-	struct dkey k;
-	int64_t first_s, last_s;
-	uint32_t n;                 /* distinct values so far */
-	bool fired;
-	uint32_t vals[];            /* threshold of them */
-};
-
-struct dtab {
-	unsigned char *mem;
-	size_t slots, stride;
-	uint32_t thr;
-	/* Per slot, in small arrays so a probe window is one or two cache
-	 * lines: a tag of the key's hash (0 = free) and the last time seen
-	 * (the eviction order). */
-	uint32_t *tag;
-	uint32_t *seen;
+struct own {
+	struct vg_ip ip;
+	uint8_t used;
+	struct det_src s;
 };
 
 struct det {
 	struct det_config c;
-	struct dtab t[DET_NKINDS];
+	uint32_t thr[DET_NKINDS];
+	uint8_t login[65536 / 8];   /* bit per login port */
+	struct own *own;            /* det_packet's table */
+	size_t nown, capown;
+	size_t bytes;               /* held by sources' tables */
 	struct det_stats stats;
 };
 
@@ -56,7 +49,7 @@ void det_config_default(struct det_config *c)
 	c->bot_traits = 2;
 	memcpy(c->login_ports, login, sizeof login);
 	c->nlogin_ports = sizeof login / sizeof login[0];
-	c->max_entries = 65536;
+	c->max_entries = (size_t)1 << 22;
 }
 
 static uint32_t clamp(uint32_t v)
@@ -72,37 +65,35 @@ int det_new(struct det **out, const struct det_config *c)
 		return -ENOMEM;
 	d->c = *c;
 	if (!d->c.max_entries)
-		d->c.max_entries = 65536;
+		d->c.max_entries = (size_t)1 << 22;
 	if (d->c.nlogin_ports > DET_MAX_LOGIN_PORTS)
 		d->c.nlogin_ports = DET_MAX_LOGIN_PORTS;
-	uint32_t thr[DET_NKINDS] = {clamp(c->hscan_hosts), clamp(c->vscan_ports),
-				    clamp(c->brute_conns), clamp(c->bot_traits)};
-	for (int k = 0; k < DET_NKINDS; k++) {
-		struct dtab *t = &d->t[k];
-		t->thr = thr[k];
-		t->slots = d->c.max_entries;
-		t->stride = (sizeof(struct dent) + thr[k] * sizeof(uint32_t) + 7) & ~(size_t)7;
-		t->mem = malloc(t->slots * t->stride);
-		t->tag = calloc(t->slots, sizeof *t->tag);
-		t->seen = calloc(t->slots, sizeof *t->seen);
-		if (!t->mem || !t->tag || !t->seen) {
-			det_free(d);
-			return -ENOMEM;
-		}
-	}
+	d->thr[DET_HSCAN] = clamp(c->hscan_hosts);
+	d->thr[DET_VSCAN] = clamp(c->vscan_ports);
+	d->thr[DET_BRUTE] = clamp(c->brute_conns);
+	d->thr[DET_BOT] = clamp(c->bot_traits);
+	for (size_t i = 0; i < d->c.nlogin_ports; i++)
+		d->login[d->c.login_ports[i] >> 3] |= (uint8_t)(1u << (d->c.login_ports[i] & 7));
 	*out = d;
 	return 0;
+}
+
+void det_src_clear(struct det *d, struct det_src *s)
+{
+	d->bytes -= (size_t)s->capcnt * sizeof *s->cnt;
+	d->stats.entries -= s->ncnt;
+	free(s->cnt);
+	memset(s, 0, sizeof *s);
 }
 
 void det_free(struct det *d)
 {
 	if (!d)
 		return;
-	for (int k = 0; k < DET_NKINDS; k++) {
-		free(d->t[k].mem);
-		free(d->t[k].tag);
-		free(d->t[k].seen);
-	}
+	for (size_t i = 0; i < d->capown; i++)
+		if (d->own[i].used)
+			det_src_clear(d, &d->own[i].s);
+	free(d->own);
 	free(d);
 }
 
@@ -113,94 +104,63 @@ const struct det_stats *det_get_stats(const struct det *d)
 
 size_t det_memory(const struct det *d)
 {
-	size_t m = 0;
-	for (int k = 0; k < DET_NKINDS; k++)
-		m += d->t[k].slots * (d->t[k].stride + 2 * sizeof(uint32_t));
-	return m;
+	return sizeof *d + d->capown * sizeof *d->own + d->bytes;
 }
 
-/* Keys are zeroed before filling (padding included), so they hash and
- * compare as whole words. */
-static uint64_t key_hash(const struct dkey *k)
+static uint64_t mix(uint64_t a, uint64_t b)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	const unsigned char *b = (const unsigned char *)k;
-	size_t n = sizeof *k, i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	for (; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h ^ h >> 29;
+	uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h = (h ^ b) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return h ? h : 1;
 }
 
-static struct dent *slot(struct dtab *t, size_t i)
+/* The entry of code in s, created when `create` (NULL: budget spent or
+ * out of memory, or absent). */
+static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool create,
+			   bool *created, uint32_t now)
 {
-	return (struct dent *)(t->mem + i * t->stride);
-}
-
-/* The key's entry, created (evicting the stalest in the probe window)
- * when absent. */
-static struct dent *lookup(struct det *d, int kind, const struct dkey *k, int64_t now)
-{
-	struct dtab *t = &d->t[kind];
-	uint64_t h = key_hash(k);
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
-	size_t base = (size_t)(h % t->slots), victim = base;
-	for (size_t i = 0; i < PROBE; i++) {
-		size_t j = (base + i) % t->slots;
-		if (!t->tag[j]) {
-			victim = j;
-			goto fresh;
+	*created = false;
+	if (s->capcnt) {
+		size_t m = s->capcnt - 1, j = (size_t)code & m;
+		for (;; j = (j + 1) & m) {
+			if (s->cnt[j].code == code)
+				return &s->cnt[j];
+			if (!s->cnt[j].code)
+				break;
 		}
-		if (t->tag[j] == tag) {
-			struct dent *e = slot(t, j);
-			if (!memcmp(&e->k, k, sizeof *k)) {
-				t->seen[j] = (uint32_t)now;
-				return e;
-			}
+	}
+	if (!create)
+		return NULL;
+	if (d->stats.entries >= d->c.max_entries)
+		return NULL;
+	if ((s->ncnt + 1) * 2 > s->capcnt) {
+		size_t nc = s->capcnt ? (size_t)s->capcnt * 2 : 16;
+		struct det_cnt *v = calloc(nc, sizeof *v);
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < s->capcnt; i++) {
+			if (!s->cnt[i].code)
+				continue;
+			size_t j = (size_t)s->cnt[i].code & (nc - 1);
+			while (v[j].code)
+				j = (j + 1) & (nc - 1);
+			v[j] = s->cnt[i];
 		}
-		if (t->seen[j] < t->seen[victim])
-			victim = j;
+		d->bytes += (nc - s->capcnt) * sizeof *v;
+		free(s->cnt);
+		s->cnt = v;
+		s->capcnt = (uint32_t)nc;
 	}
-	d->stats.evicted[kind]++;
-	d->stats.entries[kind]--;
-fresh:;
-	struct dent *e = slot(t, victim);
-	memset(e, 0, t->stride);
-	e->k = *k;
-	e->first_s = e->last_s = now;
-	t->tag[victim] = tag;
-	t->seen[victim] = (uint32_t)now;
-	d->stats.entries[kind]++;
-	return e;
-}
-
-/* Add a value; true when this packet should be reported. */
-static bool add_val(struct det *d, int kind, struct dent *e, uint32_t v, int64_t now,
-		    uint32_t *count)
-{
-	struct dtab *t = &d->t[kind];
-	if (now > e->last_s)
-		e->last_s = now;
-	if (now < e->first_s)
-		e->first_s = now;
-	if (e->fired) {
-		*count = 1;
-		return true;
-	}
-	for (uint32_t i = 0; i < e->n; i++)
-		if (e->vals[i] == v)
-			return false;
-	e->vals[e->n++] = v;
-	if (e->n < t->thr)
-		return false;
-	e->fired = true;
-	*count = t->thr;
-	return true;
+	size_t m = s->capcnt - 1, j = (size_t)code & m;
+	while (s->cnt[j].code)
+		j = (j + 1) & m;
+	s->cnt[j] = (struct det_cnt){code, 0, now};
+	s->ncnt++;
+	d->stats.entries++;
+	*created = true;
+	return &s->cnt[j];
 }
 
 static uint32_t ip_hash(const struct vg_ip *ip)
@@ -237,11 +197,15 @@ static unsigned irc_traits(const uint8_t *b, uint32_t n)
 	unsigned got = 0;
 	uint32_t i = 0;
 	while (i < n) {
-		for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++)
-			if (n - i >= cmds[c].l && !memcmp(b + i, cmds[c].w, cmds[c].l)) {
-				got |= bit[c];
-				break;
-			}
+		/* every command starts with one of these letters: most lines
+		 * are rejected by one compare */
+		uint8_t c0 = b[i];
+		if (c0 == 'N' || c0 == 'U' || c0 == 'J' || c0 == 'P' || c0 == 'M')
+			for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++)
+				if (n - i >= cmds[c].l && !memcmp(b + i, cmds[c].w, cmds[c].l)) {
+					got |= bit[c];
+					break;
+				}
 		const uint8_t *nl = memchr(b + i, '\n', n - i);
 		if (!nl)
 			break;
@@ -250,12 +214,42 @@ static unsigned irc_traits(const uint8_t *b, uint32_t n)
 	return got;
 }
 
-int det_packet(struct det *d, const struct vg_pkt *p, det_hit_cb cb, void *ctx)
+/* Count a pair towards key `kc`; true when the packet is to be reported,
+ * with *count the packets it stands for. */
+static bool bump(struct det *d, struct det_src *s, int kind, uint64_t kc, bool new_pair,
+		 uint32_t now, uint32_t *count, int64_t *first)
+{
+	bool created;
+	struct det_cnt *k = get(d, s, kc, new_pair, &created, now);
+	if (!k)
+		return false;
+	*first = k->first_s;
+	if (k->n & FIRED) {
+		*count = 1;
+		return true;
+	}
+	if (!new_pair)
+		return false;
+	if (++k->n < d->thr[kind])
+		return false;
+	k->n |= FIRED;
+	*count = d->thr[kind];
+	return true;
+}
+
+int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
+		   void *ctx)
 {
 	if (!p || !p->ipver || !p->l4)
 		return 0;
-	int64_t now = (int64_t)(p->ts_ns / 1000000000u);
-	int64_t day = now - ((now % 86400) + 86400) % 86400;
+	int64_t now64 = (int64_t)(p->ts_ns / 1000000000u);
+	uint32_t now = (uint32_t)now64;
+	int32_t day = (int32_t)(now64 / 86400);
+	if (s->day != day) {
+		if (s->ncnt || s->bot)
+			det_src_clear(d, s);
+		s->day = day;
+	}
 	bool probe;
 	uint16_t port = p->dport;
 	if (p->proto == 6)
@@ -268,67 +262,126 @@ int det_packet(struct det *d, const struct vg_pkt *p, det_hit_cb cb, void *ctx)
 	} else
 		probe = false;
 	int hits = 0, r;
-	struct det_hit h;
-	uint32_t count;
-#define REPORT(KIND, CAT, NAME, E)                                        \
-	do {                                                              \
-		h = (struct det_hit){KIND, CAT, NAME, count, (E)->first_s}; \
-		hits++;                                                   \
-		if (cb && (r = cb(ctx, &h, p)))                           \
-			return r;                                         \
+	uint32_t count = 0;
+	int64_t first = now64;
+#define REPORT(KIND, CAT, NAME)                                                   \
+	do {                                                                      \
+		struct det_hit h = {KIND, CAT, NAME, count, first};               \
+		hits++;                                                           \
+		d->stats.hits[KIND]++;                                            \
+		if (cb && (r = cb(ctx, &h, p)))                                   \
+			return r;                                                 \
 	} while (0)
 
 	if (probe) {
-		struct dkey k;
-		memset(&k, 0, sizeof k);
-		k.src = p->src;
-		k.day = day;
-		k.proto = p->proto;
-		k.port = port;
-		k.used = 1;
-		struct dent *e = lookup(d, DET_HSCAN, &k, now);
-		if (add_val(d, DET_HSCAN, e, ip_hash(&p->dst), now, &count))
-			REPORT(DET_HSCAN, "scan", "horizontal scan", e);
-
-		memset(&k, 0, sizeof k);
-		k.src = p->src;
-		k.aux = p->dst;
-		k.day = day;
-		k.proto = p->proto;
-		k.used = 1;
-		e = lookup(d, DET_VSCAN, &k, now);
-		if (add_val(d, DET_VSCAN, e, port, now, &count))
-			REPORT(DET_VSCAN, "scan", "vertical scan", e);
-
-		bool login = false;
-		for (size_t i = 0; i < d->c.nlogin_ports; i++)
-			login |= p->proto == 6 && d->c.login_ports[i] == p->dport;
-		if (login) {
-			k.port = p->dport;
-			e = lookup(d, DET_BRUTE, &k, now);
-			if (add_val(d, DET_BRUTE, e, p->sport, now, &count))
-				REPORT(DET_BRUTE, "bruteforce", brute_name(p->dport), e);
+		uint64_t pc = p->proto;
+		uint32_t dh = ip_hash(&p->dst);
+		bool created;
+		struct det_cnt *pair = get(d, s, mix(1ull << 60 | pc << 16 | port, dh), true,
+					   &created, now);
+		if (!pair)
+			d->stats.untracked++;
+		if (bump(d, s, DET_HSCAN, mix(3ull << 60 | pc << 16 | port, 0), created, now,
+			 &count, &first))
+			REPORT(DET_HSCAN, "scan", "horizontal scan");
+		if (bump(d, s, DET_VSCAN, mix(4ull << 60 | pc << 16, dh), created, now, &count,
+			 &first))
+			REPORT(DET_VSCAN, "scan", "vertical scan");
+		if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1)) {
+			struct det_cnt *bp = get(d, s,
+						 mix(2ull << 60 | (uint64_t)p->dport << 16 | p->sport, dh),
+						 true, &created, now);
+			if (!bp)
+				d->stats.untracked++;
+			if (bump(d, s, DET_BRUTE, mix(5ull << 60 | p->dport, dh), created, now,
+				 &count, &first))
+				REPORT(DET_BRUTE, "bruteforce", brute_name(p->dport));
 		}
 	}
 	if (p->payload && p->payload_caplen >= 5 && (p->proto == 6 || p->proto == 17)) {
 		unsigned t = irc_traits(p->payload, p->payload_caplen);
 		if (t) {
-			struct dkey k;
-			memset(&k, 0, sizeof k);
-			k.src = p->src;
-			k.day = day;
-			k.used = 1;
-			struct dent *e = lookup(d, DET_BOT, &k, now);
-			for (unsigned b = 1; b <= 16; b <<= 1) {
-				if (!(t & b))
-					continue;
-				if (add_val(d, DET_BOT, e, b, now, &count)) {
-					REPORT(DET_BOT, "bot", "IRC bot", e);
-					break;
+			if (!s->bot)
+				s->bot_first = now;
+			first = s->bot_first;
+			if (s->bot_fired) {
+				count = 1;
+				REPORT(DET_BOT, "bot", "IRC bot");
+			} else {
+				s->bot |= (uint8_t)t;
+				if ((uint32_t)__builtin_popcount(s->bot) >= d->thr[DET_BOT]) {
+					s->bot_fired = 1;
+					count = d->thr[DET_BOT];
+					REPORT(DET_BOT, "bot", "IRC bot");
 				}
 			}
 		}
 	}
 #undef REPORT
 	return hits;
+}
+
+static uint64_t ip_key(const struct vg_ip *ip)
+{
+	uint64_t a, b;
+	memcpy(&a, ip->a, 8);
+	memcpy(&b, ip->a + 8, 8);
+	return mix(a ^ ip->v, b);
+}
+
+/* det_packet's own source table: open addressing over whole entries. */
+static struct det_src *own_get(struct det *d, const struct vg_ip *ip)
+{
+	if ((d->nown + 1) * 2 > d->capown) {
+		if (d->stats.entries + d->nown >= d->c.max_entries && d->capown)
+			goto find_only;
+		size_t nc = d->capown ? d->capown * 2 : 64;
+		struct own *v = calloc(nc, sizeof *v);
+		if (!v)
+			goto find_only;
+		for (size_t i = 0; i < d->capown; i++) {
+			if (!d->own[i].used)
+				continue;
+			size_t j = (size_t)ip_key(&d->own[i].ip) & (nc - 1);
+			while (v[j].used)
+				j = (j + 1) & (nc - 1);
+			v[j] = d->own[i];
+		}
+		free(d->own);
+		d->own = v;
+		d->capown = nc;
+	}
+	size_t m = d->capown - 1, j = (size_t)ip_key(ip) & m;
+	for (;; j = (j + 1) & m) {
+		struct own *o = &d->own[j];
+		if (!o->used) {
+			o->used = 1;
+			o->ip = *ip;
+			d->nown++;
+			d->stats.sources++;
+			return &o->s;
+		}
+		if (o->ip.v == ip->v && !memcmp(o->ip.a, ip->a, 16))
+			return &o->s;
+	}
+find_only:
+	if (!d->capown)
+		return NULL;
+	m = d->capown - 1;
+	for (j = (size_t)ip_key(ip) & m; d->own[j].used; j = (j + 1) & m)
+		if (d->own[j].ip.v == ip->v && !memcmp(d->own[j].ip.a, ip->a, 16))
+			return &d->own[j].s;
+	return NULL;
+}
+
+int det_packet(struct det *d, const struct vg_pkt *p, det_hit_cb cb, void *ctx)
+{
+	if (!p || !p->ipver || !p->l4)
+		return 0;
+	struct det_src *s = own_get(d, &p->src);
+	if (!s) {
+		d->stats.untracked++;
+		return 0;
+	}
+	return det_packet_src(d, s, p, cb, ctx);
 }

@@ -12,9 +12,18 @@
  *
  * A probe is a TCP segment with SYN and without ACK or RST, a UDP
  * datagram, or an ICMP echo request: replies of the honeypots (SYN-ACK,
- * RST) never count.  Memory is bounded: each detector keeps per-key state
- * in a table of max_entries slots; when a probe window is full the entry
- * seen longest ago is evicted (counted in det_stats.evicted).
+ * RST) never count.
+ *
+ * All state is per source (struct det_src), so that a packet costs one
+ * source lookup whatever the detectors: the classifier (incident.h) keeps
+ * a det_src beside each source's incidents; det_packet() keeps its own
+ * table for callers that have none.  Inside, a source holds the set of
+ * (address, port) pairs it probed and a counter per key, both small hash
+ * tables that grow with what the source did: a scanner sweeping a /24
+ * touches a few kilobytes, which stay in cache while it scans.  Memory is
+ * bounded: max_entries pairs and keys in all; beyond, new pairs are not
+ * tracked (det_stats.untracked) until a source's day ends and frees its
+ * state.
  */
 #ifndef VIGIA_DET_BEHAVE_H
 #define VIGIA_DET_BEHAVE_H
@@ -35,7 +44,7 @@ struct det_config {
 	uint32_t bot_traits;        /* default 2 */
 	uint16_t login_ports[DET_MAX_LOGIN_PORTS];
 	size_t nlogin_ports;        /* default 21, 22, 23, 2323, 110, 143, 3389 */
-	size_t max_entries;         /* per detector; default 65536 */
+	size_t max_entries;         /* pairs + keys tracked in all; default 4,194,304 */
 };
 
 void det_config_default(struct det_config *c);
@@ -44,8 +53,8 @@ enum det_kind { DET_HSCAN = 0, DET_VSCAN, DET_BRUTE, DET_BOT, DET_NKINDS };
 
 struct det_hit {
 	enum det_kind kind;
-	const char *category;       /* "scan", "bruteforce", "bot" */
-	const char *name;           /* "horizontal scan", "SSH brute force", ... */
+	const char *category;       /* "scan", "bruteforce", "bot" (static) */
+	const char *name;           /* "horizontal scan", "SSH brute force", ... (static) */
 	/* Packets this hit stands for: the threshold's worth when the key
 	 * first crosses it (the earlier probes), then 1 per packet. */
 	uint32_t count;
@@ -54,6 +63,16 @@ struct det_hit {
 
 typedef int (*det_hit_cb)(void *ctx, const struct det_hit *h, const struct vg_pkt *p);
 
+/* One source's state; all zero is a source never seen.  Opaque. */
+struct det_src {
+	int32_t day;                /* days since 1970 of the state held */
+	uint8_t bot, bot_fired;
+	uint32_t bot_first;
+	uint32_t nseen, capseen, ncnt, capcnt;
+	uint64_t *seen;
+	struct det_cnt *cnt;
+};
+
 struct det;
 
 /* Thresholds are clamped to 1..DET_MAX_THRESHOLD. */
@@ -61,13 +80,24 @@ int det_new(struct det **out, const struct det_config *c);
 void det_free(struct det *d);
 
 /* Feed one decoded packet; cb is called for each detector that fires.
- * Returns the number of hits, or the callback's non-zero value. */
+ * Returns the number of hits, the callback's non-zero value, or -ENOMEM
+ * (the own source table only). */
 int det_packet(struct det *d, const struct vg_pkt *p, det_hit_cb cb, void *ctx);
+/* The same for a packet of the source whose state is s (kept by the
+ * caller; p->src is not looked at). */
+int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
+		   void *ctx);
+/* Free a caller-kept source's state (it becomes all zero). */
+void det_src_clear(struct det *d, struct det_src *s);
 
 struct det_stats {
-	uint64_t entries[DET_NKINDS], evicted[DET_NKINDS];
+	uint64_t sources;           /* in det_packet's own table */
+	uint64_t entries;           /* pairs + keys tracked now */
+	uint64_t untracked;         /* probes not tracked: max_entries reached */
+	uint64_t hits[DET_NKINDS];
 };
 const struct det_stats *det_get_stats(const struct det *d);
+/* Bytes held now, own table and every source's state included. */
 size_t det_memory(const struct det *d);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[EW_NKINDS] = {"port", "signature", "country", "net"};
+static const char *const kind_names[EW_NKINDS] = {"port", "sig", "country", "net", "asn"};
 
 const char *ew_kind_name(enum ew_kind k)
 {
@@ -18,6 +18,8 @@ int ew_kind_parse(const char *name)
 	for (int i = 0; i < EW_NKINDS; i++)
 		if (!strcmp(name, kind_names[i]))
 			return i;
+	if (!strcmp(name, "signature"))
+		return EW_SIG;
 	return -1;
 }
 

@@ -30,10 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ew_kind { EW_PORT = 0, EW_SIG, EW_COUNTRY, EW_NET, EW_NKINDS };
-/* "port" (key "1434/udp"), "signature", "country" ("BR"), "net" ("192.0.0.0/16") */
+enum ew_kind { EW_PORT = 0, EW_SIG, EW_COUNTRY, EW_NET, EW_ASN, EW_NKINDS };
+/* "port" (key "1434/udp"), "sig" (signature or incident name: "Slammer"),
+ * "country" ("BR"), "net" ("192.0.0.0/16"), "asn" (the source's holder's
+ * AS in the RIR extended files: "AS28573") */
 const char *ew_kind_name(enum ew_kind k);
-/* -1 when unknown. */
+/* -1 when unknown; "signature" (the name before "sig") is read as EW_SIG. */
 int ew_kind_parse(const char *name);
 
 enum { EW_C_NEW = 1, EW_C_GROWTH = 2, EW_C_SPREAD = 4 };

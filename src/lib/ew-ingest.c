@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@ struct ekey {
 	int64_t bin;
 	uint8_t kind;               /* enum ew_kind */
 	uint8_t v6;                 /* EW_NET: the value is an IPv6 /32 */
-	uint32_t v;                 /* port | proto << 16, packed country, network */
+	uint32_t v;                 /* port | proto << 16, packed country, network,
+				       interned name index, AS number */
 };
 
 struct net {
@@ -37,11 +39,20 @@ struct entry {
 	struct net nets[DB_EW_NETS_MAX];
 };
 
+/* Signature names, interned by text: the index is the EW_SIG key's v. */
+struct names {
+	char **s;
+	uint32_t n, cap;
+	uint32_t *slot;             /* UINT32_MAX empty; index into s */
+	size_t nslots;              /* a power of two */
+};
+
 struct ew_acc {
 	struct entry *e;
 	size_t n, cap;
 	uint32_t *slot;             /* UINT32_MAX empty; index into e */
 	size_t nslots;              /* a power of two */
+	struct names names;         /* kept across ew_acc_reset */
 };
 
 int ew_acc_new(struct ew_acc **out)
@@ -60,12 +71,20 @@ void ew_acc_reset(struct ew_acc *a)
 	}
 	free(a->e);
 	free(a->slot);
+	struct names keep = a->names;
 	memset(a, 0, sizeof *a);
+	a->names = keep;
 }
 
 void ew_acc_free(struct ew_acc *a)
 {
+	if (!a)
+		return;
 	ew_acc_reset(a);
+	for (uint32_t i = 0; i < a->names.n; i++)
+		free(a->names.s[i]);
+	free(a->names.s);
+	free(a->names.slot);
 	free(a);
 }
 
@@ -200,16 +219,27 @@ static int add(struct ew_acc *a, const struct ekey *k, uint32_t h, const struct 
 	return entry_add(e, h);
 }
 
+static struct net src_net(const struct vg_ip *src)
+{
+	return (struct net){src->v == 4 ? (uint32_t)src->a[0] << 8 | src->a[1]
+					: (uint32_t)src->a[0] << 24 | (uint32_t)src->a[1] << 16 |
+						  (uint32_t)src->a[2] << 8 | src->a[3],
+			    src->v == 6};
+}
+
 int ew_acc_packet(struct ew_acc *a, int64_t bin_start, const struct vg_ip *src, uint8_t proto,
 		  uint16_t dport, uint16_t cc)
+{
+	return ew_acc_packet_asn(a, bin_start, src, proto, dport, cc, 0);
+}
+
+int ew_acc_packet_asn(struct ew_acc *a, int64_t bin_start, const struct vg_ip *src,
+		      uint8_t proto, uint16_t dport, uint16_t cc, uint32_t asn)
 {
 	if (src->v != 4 && src->v != 6)
 		return 0;
 	uint32_t h = ew_ip_hash(src);
-	struct net n = {src->v == 4 ? (uint32_t)src->a[0] << 8 | src->a[1]
-				    : (uint32_t)src->a[0] << 24 | (uint32_t)src->a[1] << 16 |
-					      (uint32_t)src->a[2] << 8 | src->a[3],
-			src->v == 6};
+	struct net n = src_net(src);
 	int r = 0;
 	if (proto == 6 || proto == 17) {
 		struct ekey k = {bin_start, EW_PORT, 0, (uint32_t)proto << 16 | dport};
@@ -219,11 +249,86 @@ int ew_acc_packet(struct ew_acc *a, int64_t bin_start, const struct vg_ip *src, 
 		struct ekey k = {bin_start, EW_COUNTRY, 0, cc};
 		r = add(a, &k, h, &n);
 	}
+	if (!r && asn) {
+		struct ekey k = {bin_start, EW_ASN, 0, asn};
+		r = add(a, &k, h, &n);
+	}
 	if (!r) {
 		struct ekey k = {bin_start, EW_NET, n.v6, n.v};
 		r = add(a, &k, h, NULL);
 	}
 	return r;
+}
+
+/* FNV-1a: names are a few dozen bytes, and this runs per packet. */
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t x = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		x = (x ^ (unsigned char)s[i]) * 16777619u;
+	return x;
+}
+
+static int names_rehash(struct names *nm)
+{
+	size_t ns = nm->nslots ? nm->nslots * 2 : 64;
+	uint32_t *sl = malloc(ns * sizeof *sl);
+	if (!sl)
+		return -ENOMEM;
+	memset(sl, 0xff, ns * sizeof *sl);
+	for (uint32_t i = 0; i < nm->n; i++) {
+		size_t j = name_hash(nm->s[i], strlen(nm->s[i])) & (ns - 1);
+		while (sl[j] != UINT32_MAX)
+			j = (j + 1) & (ns - 1);
+		sl[j] = i;
+	}
+	free(nm->slot);
+	nm->slot = sl;
+	nm->nslots = ns;
+	return 0;
+}
+
+/* The index of name's first len bytes, added on first sight. */
+static int intern(struct names *nm, const char *name, size_t len, uint32_t *idx)
+{
+	if ((nm->n + 1) * 2 > nm->nslots && names_rehash(nm))
+		return -ENOMEM;
+	size_t j = name_hash(name, len) & (nm->nslots - 1);
+	while (nm->slot[j] != UINT32_MAX) {
+		const char *s = nm->s[nm->slot[j]];
+		if (!strncmp(s, name, len) && !s[len]) {
+			*idx = nm->slot[j];
+			return 0;
+		}
+		j = (j + 1) & (nm->nslots - 1);
+	}
+	if (nm->n == nm->cap) {
+		uint32_t cap = nm->cap ? nm->cap * 2 : 16;
+		char **ns = realloc(nm->s, cap * sizeof *ns);
+		if (!ns)
+			return -ENOMEM;
+		nm->s = ns;
+		nm->cap = cap;
+	}
+	char *copy = strndup(name, len);
+	if (!copy)
+		return -ENOMEM;
+	nm->s[nm->n] = copy;
+	nm->slot[j] = nm->n;
+	*idx = nm->n++;
+	return 0;
+}
+
+int ew_acc_sig(struct ew_acc *a, int64_t bin_start, const struct vg_ip *src, const char *name)
+{
+	if ((src->v != 4 && src->v != 6) || !name || !name[0])
+		return 0;
+	uint32_t idx;
+	if (intern(&a->names, name, strnlen(name, EW_SIG_NAME_MAX), &idx))
+		return -ENOMEM;
+	struct net n = src_net(src);
+	struct ekey k = {bin_start, EW_SIG, 0, idx};
+	return add(a, &k, ew_ip_hash(src), &n);
 }
 
 static void net_text(const struct net *n, char *buf, size_t len)
@@ -237,6 +342,13 @@ static void net_text(const struct net *n, char *buf, size_t len)
 static void key_text(const struct ekey *k, char *buf, size_t len)
 {
 	switch (k->kind) {
+	case EW_ASN:
+		snprintf(buf, len, "AS%" PRIu32, k->v);
+		break;
+	case EW_SIG:                /* the interned name itself, see ew_acc_write */
+		if (len)
+			buf[0] = 0;
+		break;
 	case EW_PORT:
 		snprintf(buf, len, "%u/%s", k->v & 0xffff, k->v >> 16 == 6 ? "tcp" : "udp");
 		break;
@@ -285,6 +397,8 @@ int ew_acc_write(struct ew_acc *a, struct db *db, uint32_t sensor_id, struct vg_
 				ew_sketch_add_hash(&sk, e->h[j]);
 		}
 		key_text(&e->k, s->key, sizeof s->key);
+		/* A name can be longer than the fixed keys: stored as interned. */
+		const char *key = e->k.kind == EW_SIG ? a->names.s[e->k.v] : s->key;
 		size_t w = 0;
 		s->nets[0] = 0;
 		for (uint8_t j = 0; j < e->nnets; j++) {
@@ -297,7 +411,7 @@ int ew_acc_write(struct ew_acc *a, struct db *db, uint32_t sensor_id, struct vg_
 		rows[nb] = (struct db_ew_bin){
 			.start = e->k.bin,
 			.kind = ew_kind_name((enum ew_kind)e->k.kind),
-			.key = s->key,
+			.key = key,
 			.packets = e->packets,
 			.sketch = s->sketch,
 			.sketch_len = ew_sketch_encode(&sk, s->sketch, sizeof s->sketch),

@@ -19,6 +19,17 @@
  *      the files are given in;
  *   3. if that is equal too (or a file has no version line), the
  *      record loaded later wins (later file, or later line).
+ *
+ * Holder ASN.  The extended files end every ipv4, ipv6 and asn line with
+ * an opaque id of the holder (the organisation), the same on its address
+ * and AS lines.  Loading interns (registry, opaque id) and notes each
+ * allocated/assigned AS line; finalize gives each address record the
+ * lowest AS number of its holder (a holder with several ASes: the lowest,
+ * so that the answer depends neither on line nor on file order) and the
+ * sweep carries it like the country, so a lookup is still one binary
+ * search.  This is who holds the space, not which AS originates it in
+ * BGP: no routing data is used.  No AS line for the holder, or a plain
+ * (not extended) file: 0, unknown.
  */
 #include "geo-rir.h"
 
@@ -44,6 +55,8 @@ struct raw_rec {
 	uint64_t size_key;       /* smaller = more specific (v4: count, v6: 128-len) */
 	uint32_t file_date;      /* YYYYMMDD from the version line, 0 if none */
 	uint32_t seq;            /* load order, for the last tie rule */
+	uint32_t hold;           /* before finalize: holder index + 1 (0: none);
+				    then: the holder's ASN (0: unknown) */
 	uint16_t cc;
 };
 
@@ -52,22 +65,42 @@ struct rec_vec {
 	size_t n, cap;
 };
 
+/* Holders: "registry|opaque-id" strings interned into one arena. */
+struct holder {
+	uint32_t off, len;       /* in names */
+};
+
+/* An AS line: holder index and the AS number. */
+struct as_note {
+	uint32_t holder, asn;
+};
+
 struct geo_db {
 	/* before finalize */
 	struct rec_vec raw4, raw6;
 	uint32_t seq;
 	bool finalized;
+	char *names;
+	size_t names_len, names_cap;
+	struct holder *hold;
+	uint32_t nhold, caphold;
+	uint32_t *hslot;         /* UINT32_MAX empty; index into hold */
+	size_t nhslots;          /* a power of two */
+	struct as_note *asn;
+	size_t nasn, capasn;
 
 	/* after finalize: IPv4 in struct-of-arrays form (the search reads
 	 * only starts), plus a /16 index: idx4[p] = number of ranges whose
 	 * start is below p << 16. */
 	uint32_t *s4, *e4;
 	uint16_t *c4;
+	uint32_t *a4;   /* holder ASN, 0 unknown */
 	size_t n4;
 	uint32_t *idx4; /* 65537 entries */
 
 	struct u128 *s6, *e6;
 	uint16_t *c6;
+	uint32_t *a6;
 	size_t n6;
 };
 
@@ -120,15 +153,32 @@ struct geo_db *geo_db_new(void)
 	return calloc(1, sizeof(struct geo_db));
 }
 
+static void free_holders(struct geo_db *db)
+{
+	free(db->names);
+	free(db->hold);
+	free(db->hslot);
+	free(db->asn);
+	db->names = NULL;
+	db->hold = NULL;
+	db->hslot = NULL;
+	db->asn = NULL;
+	db->names_len = db->names_cap = db->nhslots = db->nasn = db->capasn = 0;
+	db->nhold = db->caphold = 0;
+}
+
 static void free_tables(struct geo_db *db)
 {
 	free(db->s4);
 	free(db->e4);
 	free(db->c4);
+	free(db->a4);
 	free(db->idx4);
 	free(db->s6);
 	free(db->e6);
 	free(db->c6);
+	free(db->a6);
+	db->a4 = db->a6 = NULL;
 	db->s4 = db->e4 = db->idx4 = NULL;
 	db->c4 = db->c6 = NULL;
 	db->s6 = db->e6 = NULL;
@@ -141,6 +191,7 @@ void geo_db_free(struct geo_db *db)
 		return;
 	free(db->raw4.v);
 	free(db->raw6.v);
+	free_holders(db);
 	free_tables(db);
 	free(db);
 }
@@ -166,9 +217,9 @@ struct field {
 	size_t len;
 };
 
-/* Only the first 7 fields matter; the opaque id and extensions are
- * counted, not kept. */
-#define NFIELDS_KEPT 7
+/* The first 7 fields and the extended format's opaque id (the 8th); the
+ * extensions after it are counted, not kept. */
+#define NFIELDS_KEPT 8
 
 static bool field_is(struct field f, const char *lit)
 {
@@ -237,6 +288,117 @@ static bool looks_like_version(struct field f)
 		if (!((f.p[i] >= '0' && f.p[i] <= '9') || f.p[i] == '.'))
 			return false;
 	return true;
+}
+
+/* FNV-1a over "registry|id", without building the string. */
+static uint32_t holder_hash(struct field reg, struct field id)
+{
+	uint32_t x = 2166136261u;
+	for (size_t i = 0; i < reg.len; i++)
+		x = (x ^ (unsigned char)reg.p[i]) * 16777619u;
+	x = (x ^ '|') * 16777619u;
+	for (size_t i = 0; i < id.len; i++)
+		x = (x ^ (unsigned char)id.p[i]) * 16777619u;
+	return x;
+}
+
+static bool holder_eq(const struct geo_db *db, const struct holder *h, struct field reg,
+		      struct field id)
+{
+	const char *s = db->names + h->off;
+	return h->len == reg.len + 1 + id.len && !memcmp(s, reg.p, reg.len) && s[reg.len] == '|' &&
+	       !memcmp(s + reg.len + 1, id.p, id.len);
+}
+
+static int holder_rehash(struct geo_db *db)
+{
+	size_t ns = db->nhslots ? db->nhslots * 2 : 4096;
+	uint32_t *sl = malloc(ns * sizeof *sl);
+	if (!sl)
+		return -ENOMEM;
+	memset(sl, 0xff, ns * sizeof *sl);
+	for (uint32_t i = 0; i < db->nhold; i++) {
+		const struct holder *h = &db->hold[i];
+		const char *s = db->names + h->off;
+		const char *bar = memchr(s, '|', h->len);
+		struct field reg = {s, (size_t)(bar - s)};
+		struct field id = {bar + 1, h->len - reg.len - 1};
+		size_t j = holder_hash(reg, id) & (ns - 1);
+		while (sl[j] != UINT32_MAX)
+			j = (j + 1) & (ns - 1);
+		sl[j] = i;
+	}
+	free(db->hslot);
+	db->hslot = sl;
+	db->nhslots = ns;
+	return 0;
+}
+
+/* The holder index + 1 of (registry, opaque id), added on first sight;
+ * 0 for a line without an id (a plain file); -ENOMEM. */
+static int64_t holder_of(struct geo_db *db, struct field reg, struct field id)
+{
+	if (id.len == 0 || reg.len > 64 || id.len > 256)
+		return 0;
+	if ((db->nhold + 1) * 2 > db->nhslots && holder_rehash(db))
+		return -ENOMEM;
+	size_t j = holder_hash(reg, id) & (db->nhslots - 1);
+	while (db->hslot[j] != UINT32_MAX) {
+		if (holder_eq(db, &db->hold[db->hslot[j]], reg, id))
+			return (int64_t)db->hslot[j] + 1;
+		j = (j + 1) & (db->nhslots - 1);
+	}
+	size_t need = reg.len + 1 + id.len;
+	if (db->names_len + need > db->names_cap) {
+		size_t cap = db->names_cap ? db->names_cap * 2 : 65536;
+		while (cap < db->names_len + need)
+			cap *= 2;
+		char *nn = realloc(db->names, cap);
+		if (!nn)
+			return -ENOMEM;
+		db->names = nn;
+		db->names_cap = cap;
+	}
+	if (db->nhold == db->caphold) {
+		uint32_t cap = db->caphold ? db->caphold * 2 : 4096;
+		struct holder *nh = realloc(db->hold, cap * sizeof *nh);
+		if (!nh)
+			return -ENOMEM;
+		db->hold = nh;
+		db->caphold = cap;
+	}
+	char *d = db->names + db->names_len;
+	memcpy(d, reg.p, reg.len);
+	d[reg.len] = '|';
+	memcpy(d + reg.len + 1, id.p, id.len);
+	db->hold[db->nhold] = (struct holder){(uint32_t)db->names_len, (uint32_t)need};
+	db->names_len += need;
+	db->hslot[j] = db->nhold;
+	return (int64_t)++db->nhold;
+}
+
+/* An asn line of an extended file: its holder's AS.  AS lines were never
+ * errors (only addresses matter for countries), so one that does not
+ * parse is skipped, not reported. */
+static int note_asn(struct geo_db *db, const struct field *f, size_t nf)
+{
+	uint64_t asn;
+	if (nf < 8 || !parse_u64(f[3], &asn) || asn == 0 || asn > UINT32_MAX ||
+	    (!field_is(f[6], "allocated") && !field_is(f[6], "assigned")))
+		return 0;
+	int64_t h = holder_of(db, f[0], f[7]);
+	if (h <= 0)
+		return (int)h;
+	if (db->nasn == db->capasn) {
+		size_t cap = db->capasn ? db->capasn * 2 : 4096;
+		struct as_note *na = realloc(db->asn, cap * sizeof *na);
+		if (!na)
+			return -ENOMEM;
+		db->asn = na;
+		db->capasn = cap;
+	}
+	db->asn[db->nasn++] = (struct as_note){(uint32_t)(h - 1), (uint32_t)asn};
+	return 0;
 }
 
 /* Parse one ipv4/ipv6 record (fields already split) and push it if kept.
@@ -340,6 +502,10 @@ static int parse_ip_record(struct geo_db *db, const char *name, size_t lineno,
 				  name, lineno, show(f[1], sb));
 	r.cc = (uint16_t)((unsigned char)c0 << 8 | (unsigned char)c1);
 	r.file_date = file_date;
+	int64_t h = nf >= 8 ? holder_of(db, f[0], f[7]) : 0;
+	if (h < 0)
+		return vg_err_set(err, -ENOMEM, "%s: line %zu: out of memory", name, lineno);
+	r.hold = (uint32_t)h;
 	r.seq = db->seq++;
 	if (vec_push(v6 ? &db->raw6 : &db->raw4, &r) < 0)
 		return vg_err_set(err, -ENOMEM, "%s: line %zu: out of memory",
@@ -364,7 +530,7 @@ int geo_db_load_buf(struct geo_db *db, const char *name, const char *buf,
 				  name, len, GEO_RIR_MAX_FILE_BYTES >> 20);
 
 	/* A failed file leaves the database as it was before the call. */
-	size_t n4_before = db->raw4.n, n6_before = db->raw6.n;
+	size_t n4_before = db->raw4.n, n6_before = db->raw6.n, nasn_before = db->nasn;
 	uint32_t seq_before = db->seq;
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 0;
@@ -423,8 +589,14 @@ int geo_db_load_buf(struct geo_db *db, const char *name, const char *buf,
 		    (f[1].len == 1 && f[1].p[0] == '*'))
 			continue;
 		bool v4 = field_is(f[2], "ipv4"), v6 = field_is(f[2], "ipv6");
-		if (!v4 && !v6)
-			continue; /* asn, or a type this format may grow */
+		if (!v4 && !v6) {
+			if (field_is(f[2], "asn") && note_asn(db, f, nf) < 0) {
+				rc = vg_err_set(err, -ENOMEM, "%s: line %zu: out of memory",
+						name, lineno);
+				goto fail;
+			}
+			continue; /* or a type this format may grow */
+		}
 		rc = parse_ip_record(db, name, lineno, file_date, v6, f, nf, err);
 		if (rc < 0)
 			goto fail;
@@ -432,8 +604,10 @@ int geo_db_load_buf(struct geo_db *db, const char *name, const char *buf,
 	return 0;
 
 fail:
+	/* Holders the file interned stay, unused: harmless. */
 	db->raw4.n = n4_before;
 	db->raw6.n = n6_before;
+	db->nasn = nasn_before;
 	db->seq = seq_before;
 	return rc;
 }
@@ -578,6 +752,7 @@ static void heap_pop(struct heap *h)
 
 struct seg {
 	struct u128 start, end;
+	uint32_t asn;
 	uint16_t cc;
 };
 
@@ -621,11 +796,11 @@ static int resolve(struct rec_vec *in, struct seg **out, size_t *nout)
 		struct u128 segend = w->end;
 		if (i < n && u128_cmp(in->v[i].start, segend) <= 0)
 			segend = u128_dec(in->v[i].start);
-		if (ns && s[ns - 1].cc == w->cc &&
+		if (ns && s[ns - 1].cc == w->cc && s[ns - 1].asn == w->hold &&
 		    u128_cmp(u128_inc(s[ns - 1].end), pos) == 0)
 			s[ns - 1].end = segend;
 		else
-			s[ns++] = (struct seg){pos, segend, w->cc};
+			s[ns++] = (struct seg){pos, segend, w->hold, w->cc};
 		if (u128_is_max(segend))
 			break;
 		pos = u128_inc(segend);
@@ -645,24 +820,41 @@ int geo_db_finalize(struct geo_db *db, struct vg_err *err)
 
 	struct seg *s4 = NULL, *s6 = NULL;
 	size_t n4 = 0, n6 = 0;
+	/* Each holder's lowest AS, then each record's holder becomes it. */
+	uint32_t *low = calloc(db->nhold ? db->nhold : 1, sizeof *low);
+	if (!low)
+		goto oom;
+	for (size_t i = 0; i < db->nasn; i++) {
+		uint32_t *l = &low[db->asn[i].holder];
+		if (!*l || db->asn[i].asn < *l)
+			*l = db->asn[i].asn;
+	}
+	for (size_t i = 0; i < db->raw4.n; i++)
+		db->raw4.v[i].hold = db->raw4.v[i].hold ? low[db->raw4.v[i].hold - 1] : 0;
+	for (size_t i = 0; i < db->raw6.n; i++)
+		db->raw6.v[i].hold = db->raw6.v[i].hold ? low[db->raw6.v[i].hold - 1] : 0;
+	free(low);
 	if (resolve(&db->raw4, &s4, &n4) < 0 || resolve(&db->raw6, &s6, &n6) < 0)
 		goto oom;
 
 	db->s4 = malloc((n4 ? n4 : 1) * sizeof *db->s4);
 	db->e4 = malloc((n4 ? n4 : 1) * sizeof *db->e4);
 	db->c4 = malloc((n4 ? n4 : 1) * sizeof *db->c4);
+	db->a4 = malloc((n4 ? n4 : 1) * sizeof *db->a4);
+	db->a6 = malloc((n6 ? n6 : 1) * sizeof *db->a6);
 	db->idx4 = malloc(65537 * sizeof *db->idx4);
 	db->s6 = malloc((n6 ? n6 : 1) * sizeof *db->s6);
 	db->e6 = malloc((n6 ? n6 : 1) * sizeof *db->e6);
 	db->c6 = malloc((n6 ? n6 : 1) * sizeof *db->c6);
 	if (!db->s4 || !db->e4 || !db->c4 || !db->idx4 || !db->s6 || !db->e6 ||
-	    !db->c6)
+	    !db->c6 || !db->a4 || !db->a6)
 		goto oom;
 
 	for (size_t k = 0; k < n4; k++) {
 		db->s4[k] = (uint32_t)s4[k].start.lo;
 		db->e4[k] = (uint32_t)s4[k].end.lo;
 		db->c4[k] = s4[k].cc;
+		db->a4[k] = s4[k].asn;
 	}
 	db->n4 = n4;
 	size_t k = 0;
@@ -676,6 +868,7 @@ int geo_db_finalize(struct geo_db *db, struct vg_err *err)
 		db->s6[j] = s6[j].start;
 		db->e6[j] = s6[j].end;
 		db->c6[j] = s6[j].cc;
+		db->a6[j] = s6[j].asn;
 	}
 	db->n6 = n6;
 
@@ -685,10 +878,12 @@ int geo_db_finalize(struct geo_db *db, struct vg_err *err)
 	free(db->raw6.v);
 	db->raw4 = (struct rec_vec){0};
 	db->raw6 = (struct rec_vec){0};
+	free_holders(db);
 	db->finalized = true;
 	return 0;
 
 oom:
+	/* The records' holders may already be ASNs: nothing can be retried. */
 	free(s4);
 	free(s6);
 	free_tables(db);
@@ -697,10 +892,11 @@ oom:
 
 /* ---- lookup --------------------------------------------------------- */
 
-uint16_t geo_lookup4(const struct geo_db *db, uint32_t addr)
+/* The index of the range holding addr, or SIZE_MAX. */
+static size_t find4(const struct geo_db *db, uint32_t addr)
 {
 	if (!db || !db->finalized || !db->n4)
-		return GEO_UNKNOWN;
+		return SIZE_MAX;
 	uint32_t p = addr >> 16;
 	/* first index in [lo, hi) whose start is above addr */
 	size_t lo = db->idx4[p], hi = db->idx4[p + 1];
@@ -712,15 +908,15 @@ uint16_t geo_lookup4(const struct geo_db *db, uint32_t addr)
 			hi = mid;
 	}
 	if (lo == 0)
-		return GEO_UNKNOWN;
+		return SIZE_MAX;
 	lo--;
-	return addr <= db->e4[lo] ? db->c4[lo] : GEO_UNKNOWN;
+	return addr <= db->e4[lo] ? lo : SIZE_MAX;
 }
 
-uint16_t geo_lookup6(const struct geo_db *db, const uint8_t addr[16])
+static size_t find6(const struct geo_db *db, const uint8_t addr[16])
 {
 	if (!db || !db->finalized || !db->n6 || !addr)
-		return GEO_UNKNOWN;
+		return SIZE_MAX;
 	struct u128 a = u128_from_bytes(addr);
 	size_t lo = 0, hi = db->n6;
 	while (lo < hi) {
@@ -731,9 +927,27 @@ uint16_t geo_lookup6(const struct geo_db *db, const uint8_t addr[16])
 			hi = mid;
 	}
 	if (lo == 0)
-		return GEO_UNKNOWN;
+		return SIZE_MAX;
 	lo--;
-	return u128_cmp(a, db->e6[lo]) <= 0 ? db->c6[lo] : GEO_UNKNOWN;
+	return u128_cmp(a, db->e6[lo]) <= 0 ? lo : SIZE_MAX;
+}
+
+uint16_t geo_lookup4(const struct geo_db *db, uint32_t addr)
+{
+	size_t i = find4(db, addr);
+	return i == SIZE_MAX ? GEO_UNKNOWN : db->c4[i];
+}
+
+uint16_t geo_lookup6(const struct geo_db *db, const uint8_t addr[16])
+{
+	size_t i = find6(db, addr);
+	return i == SIZE_MAX ? GEO_UNKNOWN : db->c6[i];
+}
+
+static uint32_t host4(const struct vg_ip *ip)
+{
+	return (uint32_t)ip->a[0] << 24 | (uint32_t)ip->a[1] << 16 | (uint32_t)ip->a[2] << 8 |
+	       ip->a[3];
 }
 
 uint16_t geo_lookup(const struct geo_db *db, const struct vg_ip *ip)
@@ -741,12 +955,34 @@ uint16_t geo_lookup(const struct geo_db *db, const struct vg_ip *ip)
 	if (!ip)
 		return GEO_UNKNOWN;
 	if (ip->v == 4)
-		return geo_lookup4(db, (uint32_t)ip->a[0] << 24 |
-					       (uint32_t)ip->a[1] << 16 |
-					       (uint32_t)ip->a[2] << 8 | ip->a[3]);
+		return geo_lookup4(db, host4(ip));
 	if (ip->v == 6)
 		return geo_lookup6(db, ip->a);
 	return GEO_UNKNOWN;
+}
+
+uint16_t geo_lookup_cc_asn(const struct geo_db *db, const struct vg_ip *ip, uint32_t *asn)
+{
+	*asn = 0;
+	if (!ip)
+		return GEO_UNKNOWN;
+	size_t i;
+	if (ip->v == 4 && (i = find4(db, host4(ip))) != SIZE_MAX) {
+		*asn = db->a4[i];
+		return db->c4[i];
+	}
+	if (ip->v == 6 && (i = find6(db, ip->a)) != SIZE_MAX) {
+		*asn = db->a6[i];
+		return db->c6[i];
+	}
+	return GEO_UNKNOWN;
+}
+
+uint32_t geo_lookup_asn(const struct geo_db *db, const struct vg_ip *ip)
+{
+	uint32_t asn;
+	geo_lookup_cc_asn(db, ip, &asn);
+	return asn;
 }
 
 size_t geo_db_count4(const struct geo_db *db)

@@ -1,4 +1,13 @@
-/* incident.c: the classifier (see incident.h). */
+/* incident.c: the classifier (see incident.h).
+ *
+ * Per packet, at most one source lookup: the source's record holds its
+ * detectors' state (det_src) and the head of its list of incidents, so a
+ * hit is an integer compare along a list of a few entries.  An incident's
+ * (category, name) is interned to a class number when the classifier
+ * starts.  Evidence is kept as raw packet facts while classifying and
+ * formatted and sanitized only when the incident is read: on a busy day
+ * most incidents are summed, and formatting every one would cost more
+ * than matching the rules. */
 #include "incident.h"
 
 #include <errno.h>
@@ -12,22 +21,85 @@
 #include "db.h"
 #include "sanitize.h"
 
+/* What a piece of evidence needs, taken when the hit happens. */
+struct raw_ev {
+	uint64_t ts_ns;
+	const struct cidr_set *honeynets;
+	const char *why;            /* rule msg or detector name */
+	uint32_t sid;               /* 0: a detector */
+	uint32_t sensor_id;
+	uint32_t plen;
+	struct vg_ip dst;
+	uint16_t sport, dport;
+	uint8_t proto, flags, itype, icode;
+	uint8_t xlen;
+	uint8_t x[INCIDENT_EXCERPT];
+};
+
+struct inc {
+	struct incident pub;
+	uint32_t next;              /* the source's next incident + 1; 0 ends */
+	uint32_t cls;
+	uint32_t last_port, last_sensor;   /* set_add fast path */
+	bool formatted;
+	struct raw_ev raw[INCIDENT_EVIDENCE];
+};
+
+struct csrc {
+	struct vg_ip ip;
+	int32_t day;                /* of the incident list */
+	uint32_t head;              /* first incident + 1 */
+	struct det_src det;
+};
+
+struct klass {
+	const char *category, *name, *taxonomy, *type;
+};
+
 struct classifier {
 	struct classifier_config cfg;
 	struct rule_matcher *rm;
 	struct det *det;
-	struct incident *v;
+	struct inc *v;
 	size_t n, cap;
-	uint32_t *slots;            /* open addressing: index + 1, 0 empty */
+	struct csrc *src;
+	size_t nsrc, capsrc;
+	uint32_t *slots;            /* source index + 1; 0 empty */
 	size_t nslots;
+	struct klass *cls;
+	size_t ncls;
+	uint32_t *rule_cls;         /* per rule index */
+	const char *det_name[16];   /* detector names seen (static strings) */
+	uint32_t det_cls[16];
+	size_t ndet;
 	uint64_t dropped;
-	/* the packet being classified */
+	/* the packet being classified; its source is looked up when needed */
+	struct csrc *cur;
+	const struct vg_pkt *cur_pkt;
+	uint32_t *cur_hint;
 	uint32_t sensor_id;
 	const struct cidr_set *honeynets;
 	int err;
 };
 
 static const struct rule_stats no_stats;
+
+static int intern(struct classifier *c, const char *cat, const char *name, const char *tax,
+		  const char *type, uint32_t *id)
+{
+	for (size_t i = 0; i < c->ncls; i++)
+		if (!strcmp(c->cls[i].category, cat) && !strcmp(c->cls[i].name, name)) {
+			*id = (uint32_t)i;
+			return 0;
+		}
+	struct klass *nv = realloc(c->cls, (c->ncls + 1) * sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	c->cls = nv;
+	c->cls[c->ncls] = (struct klass){cat, name, tax, type};
+	*id = (uint32_t)c->ncls++;
+	return 0;
+}
 
 int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 		   struct vg_err *err)
@@ -39,9 +111,25 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 	c->cfg = *cfg;
 	if (!c->cfg.max_incidents)
 		c->cfg.max_incidents = 1000000;
+	if (!c->cfg.max_sources)
+		c->cfg.max_sources = (size_t)1 << 24;
 	int r = 0;
-	if (cfg->rules && (r = rule_matcher_new(&c->rm, cfg->rules, 0)))
-		goto bad;
+	if (cfg->rules) {
+		if ((r = rule_matcher_new(&c->rm, cfg->rules, 0)))
+			goto bad;
+		size_t nr = rule_set_count(cfg->rules);
+		c->rule_cls = calloc(nr ? nr : 1, sizeof *c->rule_cls);
+		if (!c->rule_cls) {
+			r = -ENOMEM;
+			goto bad;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			const struct rule_info *ri = rule_set_info(cfg->rules, i);
+			if ((r = intern(c, ri->category, ri->name, ri->taxonomy, ri->type,
+					&c->rule_cls[i])))
+				goto bad;
+		}
+	}
 	if (!cfg->no_detectors && (r = det_new(&c->det, &cfg->det)))
 		goto bad;
 	*out = c;
@@ -54,12 +142,17 @@ bad:
 static void clear_incidents(struct classifier *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		free(c->v[i].ports);
-		free(c->v[i].sensors);
+		struct incident *in = &c->v[i].pub;
+		free(in->ports);
+		free(in->sensors);
+		for (size_t k = 0; k < in->nev; k++) {
+			free(in->ev[k].line);
+			free(in->ev[k].excerpt);
+		}
 	}
 	c->n = 0;
-	if (c->slots)
-		memset(c->slots, 0, c->nslots * sizeof *c->slots);
+	for (size_t i = 0; i < c->nsrc; i++)
+		c->src[i].head = 0;
 }
 
 void classifier_reset(struct classifier *c)
@@ -72,8 +165,13 @@ void classifier_free(struct classifier *c)
 	if (!c)
 		return;
 	clear_incidents(c);
+	for (size_t i = 0; c->det && i < c->nsrc; i++)
+		det_src_clear(c->det, &c->src[i].det);
 	free(c->v);
+	free(c->src);
 	free(c->slots);
+	free(c->cls);
+	free(c->rule_cls);
 	rule_matcher_free(c->rm);
 	det_free(c->det);
 	free(c);
@@ -84,9 +182,20 @@ size_t classifier_count(const struct classifier *c)
 	return c->n;
 }
 
-const struct incident *classifier_get(const struct classifier *c, size_t i)
+size_t classifier_sources(const struct classifier *c)
 {
-	return i < c->n ? &c->v[i] : NULL;
+	return c->nsrc;
+}
+
+size_t classifier_memory(const struct classifier *c)
+{
+	size_t m = sizeof *c + c->cap * sizeof *c->v + c->capsrc * sizeof *c->src +
+		   c->nslots * sizeof *c->slots;
+	for (size_t i = 0; i < c->n; i++)
+		m += (c->v[i].pub.nports + c->v[i].pub.nsensors) * sizeof(uint32_t);
+	if (c->det)
+		m += det_memory(c->det);
+	return m;
 }
 
 uint64_t classifier_dropped(const struct classifier *c)
@@ -125,37 +234,25 @@ void incident_hp_token(const struct vg_ip *ip, uint32_t sensor_id,
 	snprintf(buf, len, "hp-%" PRIu32 ".x%04x", sensor_id, (h ^ h >> 16) & 0xffff);
 }
 
-/* ---- incidents ------------------------------------------------------------ */
+/* ---- sources --------------------------------------------------------------- */
 
-static uint64_t inc_hash(int64_t day, const struct vg_ip *ip, const char *cat, const char *name)
+static uint64_t ip_hash(const struct vg_ip *ip)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)day;
-	for (size_t i = 0; i < 16; i++)
-		h = (h ^ ip->a[i]) * 0x100000001b3ull;
-	h = (h ^ ip->v) * 0x100000001b3ull;
-	for (const char *s = cat; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	for (const char *s = name; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
+	uint64_t a, b;
+	memcpy(&a, ip->a, 8);
+	memcpy(&b, ip->a + 8, 8);
+	uint64_t h = (a ^ ip->v) * 0x9e3779b97f4a7c15ull ^ b * 0xff51afd7ed558ccdull;
+	return h ^ h >> 31;
 }
 
-static bool inc_eq(const struct incident *in, int64_t day, const struct vg_ip *ip,
-		   const char *cat, const char *name)
+static int grow_sources(struct classifier *c)
 {
-	return in->day == day && in->src.v == ip->v && !memcmp(in->src.a, ip->a, 16) &&
-	       !strcmp(in->category, cat) && !strcmp(in->name, name);
-}
-
-static int grow_slots(struct classifier *c)
-{
-	size_t ns = c->nslots ? c->nslots * 2 : 1024;
+	size_t ns = c->nslots ? c->nslots * 2 : 4096;
 	uint32_t *s = calloc(ns, sizeof *s);
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct incident *in = &c->v[i];
-		size_t j = inc_hash(in->day, &in->src, in->category, in->name) & (ns - 1);
+	for (size_t i = 0; i < c->nsrc; i++) {
+		size_t j = ip_hash(&c->src[i].ip) & (ns - 1);
 		while (s[j])
 			j = (j + 1) & (ns - 1);
 		s[j] = (uint32_t)i + 1;
@@ -165,6 +262,49 @@ static int grow_slots(struct classifier *c)
 	c->nslots = ns;
 	return 0;
 }
+
+/* The source's record, created when absent; NULL beyond max_sources
+ * (*err 0) or out of memory (*err -ENOMEM). */
+static struct csrc *source(struct classifier *c, const struct vg_ip *ip, uint32_t *hint,
+			   int *err)
+{
+	*err = 0;
+	if (hint && *hint && *hint <= c->nsrc)
+		return &c->src[*hint - 1];
+	if ((c->nsrc + 1) * 2 > c->nslots && (*err = grow_sources(c)))
+		return NULL;
+	size_t m = c->nslots - 1, j = ip_hash(ip) & m;
+	for (; c->slots[j]; j = (j + 1) & m) {
+		struct csrc *s = &c->src[c->slots[j] - 1];
+		if (s->ip.v == ip->v && !memcmp(s->ip.a, ip->a, 16)) {
+			if (hint)
+				*hint = c->slots[j];
+			return s;
+		}
+	}
+	if (c->nsrc >= c->cfg.max_sources)
+		return NULL;
+	if (c->nsrc == c->capsrc) {
+		size_t cap = c->capsrc ? c->capsrc * 2 : 1024;
+		struct csrc *nv = realloc(c->src, cap * sizeof *nv);
+		if (!nv) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		c->src = nv;
+		c->capsrc = cap;
+	}
+	struct csrc *s = &c->src[c->nsrc];
+	memset(s, 0, sizeof *s);
+	s->ip = *ip;
+	s->day = INT32_MIN;
+	c->slots[j] = (uint32_t)++c->nsrc;
+	if (hint)
+		*hint = (uint32_t)c->nsrc;
+	return s;
+}
+
+/* ---- incidents ------------------------------------------------------------ */
 
 static int set_add(uint32_t **v, size_t *n, uint32_t x)
 {
@@ -191,6 +331,184 @@ static int set_add(uint32_t **v, size_t *n, uint32_t x)
 	(*n)++;
 	return 0;
 }
+
+static void take_evidence(struct classifier *c, const struct vg_pkt *p, uint32_t sid,
+			  const char *why, struct raw_ev *ev)
+{
+	ev->ts_ns = p->ts_ns;
+	ev->honeynets = c->honeynets;
+	ev->why = why;
+	ev->sid = sid;
+	ev->sensor_id = c->sensor_id;
+	ev->plen = p->payload_len;
+	ev->dst = p->dst;
+	ev->sport = p->sport;
+	ev->dport = p->dport;
+	ev->proto = p->proto;
+	ev->flags = p->tcp_flags;
+	ev->itype = p->icmp_type;
+	ev->icode = p->icmp_code;
+	uint32_t n = p->payload ? p->payload_caplen : 0;
+	if (n > INCIDENT_EXCERPT)
+		n = INCIDENT_EXCERPT;
+	ev->xlen = (uint8_t)n;
+	if (n)
+		memcpy(ev->x, p->payload, n);
+}
+
+/* The current packet's source (NULL: beyond max_sources, or out of
+ * memory in c->err). */
+static struct csrc *cur_source(struct classifier *c)
+{
+	if (!c->cur) {
+		int r;
+		c->cur = source(c, &c->cur_pkt->src, c->cur_hint, &r);
+		if (r)
+			c->err = r;
+	}
+	return c->cur;
+}
+
+static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, uint32_t sid,
+		  uint64_t count, int64_t first_s, const char *why)
+{
+	struct csrc *s = cur_source(c);
+	if (!s)
+		return c->err;
+	int64_t now = (int64_t)(p->ts_ns / 1000000000u);
+	int32_t dayno = (int32_t)(now >= 0 ? now / 86400 : (now - 86399) / 86400);
+	int64_t day = (int64_t)dayno * 86400;
+	if (s->day != dayno) {
+		s->head = 0;        /* another day: its incidents are new ones */
+		s->day = dayno;
+	}
+	struct inc *in = NULL;
+	for (uint32_t i = s->head; i; i = c->v[i - 1].next)
+		if (c->v[i - 1].cls == cls) {
+			in = &c->v[i - 1];
+			break;
+		}
+	if (!in) {
+		if (c->n >= c->cfg.max_incidents) {
+			c->dropped++;
+			return 0;
+		}
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 256;
+			struct inc *nv = realloc(c->v, cap * sizeof *nv);
+			if (!nv)
+				return -ENOMEM;
+			c->v = nv;
+			c->cap = cap;
+		}
+		in = &c->v[c->n];
+		memset(in, 0, offsetof(struct inc, raw));
+		const struct klass *k = &c->cls[cls];
+		in->pub.day = day;
+		in->pub.src = p->src;
+		in->pub.category = k->category;
+		in->pub.name = k->name;
+		in->pub.taxonomy = k->taxonomy;
+		in->pub.type = k->type;
+		in->pub.sid = sid;
+		in->pub.first_s = first_s < now && first_s >= day ? first_s : now;
+		in->pub.last_s = now;
+		in->cls = cls;
+		in->last_port = in->last_sensor = UINT32_MAX;
+		in->next = s->head;
+		s->head = (uint32_t)++c->n;
+	}
+	struct incident *pi = &in->pub;
+	if (now < pi->first_s)
+		pi->first_s = now;
+	if (now > pi->last_s)
+		pi->last_s = now;
+	pi->count += count;
+	uint32_t port = p->proto == 6 ? DB_PORT_TCP(p->dport)
+		      : p->proto == 17 ? DB_PORT_UDP(p->dport) : UINT32_MAX;
+	if (port != UINT32_MAX && port != in->last_port) {
+		if (set_add(&pi->ports, &pi->nports, port))
+			return -ENOMEM;
+		in->last_port = port;
+	}
+	if (c->sensor_id != in->last_sensor) {
+		if (set_add(&pi->sensors, &pi->nsensors, c->sensor_id))
+			return -ENOMEM;
+		in->last_sensor = c->sensor_id;
+	}
+	if (pi->nev < INCIDENT_EVIDENCE)
+		take_evidence(c, p, sid, why, &in->raw[pi->nev++]);
+	if (c->cfg.on_hit)
+		return c->cfg.on_hit(c->cfg.hit_ctx, p, pi->name);
+	return 0;
+}
+
+static int on_rule(void *ctx, size_t idx, const struct vg_pkt *p)
+{
+	struct classifier *c = ctx;
+	const struct rule_info *ri = rule_set_info(c->cfg.rules, idx);
+	int r = record(c, p, c->rule_cls[idx], ri->sid, 1, 0, ri->msg);
+	if (r)
+		c->err = r;
+	return r;
+}
+
+static int on_det(void *ctx, const struct det_hit *h, const struct vg_pkt *p)
+{
+	struct classifier *c = ctx;
+	uint32_t cls = UINT32_MAX;
+	for (size_t i = 0; i < c->ndet; i++)
+		if (c->det_name[i] == h->name) {
+			cls = c->det_cls[i];
+			break;
+		}
+	int r;
+	if (cls == UINT32_MAX) {
+		const char *tax, *type;
+		rule_taxonomy(h->category, &tax, &type);
+		if ((r = intern(c, h->category, h->name, tax, type, &cls))) {
+			c->err = r;
+			return r;
+		}
+		if (c->ndet < sizeof c->det_name / sizeof c->det_name[0]) {
+			c->det_name[c->ndet] = h->name;
+			c->det_cls[c->ndet++] = cls;
+		}
+	}
+	r = record(c, p, cls, 0, h->count, h->first_s, h->name);
+	if (r)
+		c->err = r;
+	return r;
+}
+
+int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
+			 const struct cidr_set *honeynets, uint32_t *hint)
+{
+	if (!p || !p->ipver)
+		return 0;
+	int r = 0;
+	c->cur = NULL;
+	c->cur_pkt = p;
+	c->cur_hint = hint;
+	c->sensor_id = sensor_id;
+	c->honeynets = honeynets;
+	c->err = 0;
+	if (c->rm)
+		r = rule_match(c->rm, p, on_rule, c);
+	if (r >= 0 && !c->err && c->det && p->l4 && cur_source(c))
+		r = det_packet_src(c->det, &c->cur->det, p, on_det, c);
+	if (c->err)
+		return c->err;
+	return r < 0 ? r : 0;
+}
+
+int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
+		    const struct cidr_set *honeynets)
+{
+	return classify_packet_hint(c, p, sensor_id, honeynets, NULL);
+}
+
+/* ---- evidence, formatted when read ------------------------------------------- */
 
 static void fmt_time(uint64_t ts_ns, char *buf, size_t len)
 {
@@ -232,194 +550,136 @@ static void replace_all(char *s, size_t cap, const char *what, const char *with)
 	}
 }
 
-/* Every textual form of every honeypot address out of s (capacity cap);
- * when the sanitizer cannot run, the text is dropped rather than kept. */
-static void scrub(const struct sanitizer *san, char *s, size_t cap)
+/* Every textual form of every honeypot address out of s; when the
+ * sanitizer cannot run, the text is dropped rather than kept.  Returns a
+ * malloc'ed string or NULL. */
+static char *scrubbed(const struct sanitizer *san, const char *s)
 {
+	if (!san)
+		return strdup(s);
 	char *out = NULL;
-	size_t n = 0;
-	if (sanitize_text(san, s, strlen(s), &out, &n, NULL) < 0 || !out) {
-		snprintf(s, cap, "(not shown: could not be sanitized)");
+	if (sanitize_text(san, s, strlen(s), &out, NULL, NULL) < 0 || !out) {
 		free(out);
-		return;
+		return strdup("(not shown: could not be sanitized)");
 	}
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(s, out, n);
-	s[n] = 0;
-	free(out);
+	return out;
 }
 
-static void make_evidence(const struct classifier *c, const struct vg_pkt *p,
-			  const char *why, struct incident_evidence *ev)
+static int format_evidence(const struct classifier *c, const struct incident *in,
+			   const struct raw_ev *ev, struct incident_evidence *out)
 {
-	char ts[32], src[64], tok[SANITIZE_TOKEN_MAX], flags[16] = "";
-	fmt_time(p->ts_ns, ts, sizeof ts);
-	vg_ip_str(&p->src, src, sizeof src);
-	if (!c->cfg.san || sanitize_ip(c->cfg.san, &p->dst, tok, sizeof tok) < 0)
-		incident_hp_token(&p->dst, c->sensor_id, c->honeynets, tok, sizeof tok);
-	if (p->proto == 6) {
+	char ts[32], src[64], tok[SANITIZE_TOKEN_MAX], flags[16] = "", why[200];
+	char line[INCIDENT_LINE_MAX], ex[INCIDENT_EXCERPT * 4 + 1];
+	fmt_time(ev->ts_ns, ts, sizeof ts);
+	vg_ip_str(&in->src, src, sizeof src);
+	if (!c->cfg.san || sanitize_ip(c->cfg.san, &ev->dst, tok, sizeof tok) < 0)
+		incident_hp_token(&ev->dst, ev->sensor_id, ev->honeynets, tok, sizeof tok);
+	if (ev->proto == 6) {
 		static const char fl[] = "FSRPAUEC";
 		size_t k = 0;
 		for (int b = 0; b < 8; b++)
-			if (p->tcp_flags & (1u << b))
+			if (ev->flags & (1u << b))
 				flags[k++] = fl[b];
 		flags[k] = 0;
 	}
-	ev->ts_ns = p->ts_ns;
-	ev->sensor_id = c->sensor_id;
+	if (ev->sid)
+		snprintf(why, sizeof why, "sid %" PRIu32 " %s", ev->sid, ev->why);
+	else
+		snprintf(why, sizeof why, "detector: %s", ev->why);
 	/* a long rule message is cut at the line's end: the line stays useful */
 	int w;
-	if (p->proto == 6 || p->proto == 17)
-		w = snprintf(ev->line, sizeof ev->line, "%s %s%s%s:%u -> %s:%u/%s%s%s%s len %u: %s",
-			     ts, p->src.v == 6 ? "[" : "", src, p->src.v == 6 ? "]" : "", p->sport,
-			     tok, p->dport, proto_name(p->proto), *flags ? " [" : "", flags,
-			     *flags ? "]" : "", p->payload_len, why);
+	if (ev->proto == 6 || ev->proto == 17)
+		w = snprintf(line, sizeof line, "%s %s%s%s:%u -> %s:%u/%s%s%s%s len %u: %s", ts,
+			     in->src.v == 6 ? "[" : "", src, in->src.v == 6 ? "]" : "", ev->sport,
+			     tok, ev->dport, proto_name(ev->proto), *flags ? " [" : "", flags,
+			     *flags ? "]" : "", ev->plen, why);
 	else
-		w = snprintf(ev->line, sizeof ev->line, "%s %s -> %s/%s type %u code %u len %u: %s",
-			     ts, src, tok, proto_name(p->proto), p->icmp_type, p->icmp_code,
-			     p->payload_len, why);
+		w = snprintf(line, sizeof line, "%s %s -> %s/%s type %u code %u len %u: %s", ts,
+			     src, tok, proto_name(ev->proto), ev->itype, ev->icode, ev->plen, why);
 	if (w < 0)
-		ev->line[0] = 0;
+		line[0] = 0;
 	size_t k = 0;
-	uint32_t n = p->payload ? p->payload_caplen : 0;
-	if (n > INCIDENT_EXCERPT)
-		n = INCIDENT_EXCERPT;
-	for (uint32_t i = 0; i < n && k + 5 < sizeof ev->excerpt; i++) {
-		uint8_t b = p->payload[i];
+	for (uint32_t i = 0; i < ev->xlen && k + 5 < sizeof ex; i++) {
+		uint8_t b = ev->x[i];
 		static const char hex[] = "0123456789abcdef";
 		if (b >= 0x20 && b < 0x7f && b != '\\') {
-			ev->excerpt[k++] = (char)b;
+			ex[k++] = (char)b;
 		} else {
-			ev->excerpt[k++] = '\\';
-			ev->excerpt[k++] = 'x';
-			ev->excerpt[k++] = hex[b >> 4];
-			ev->excerpt[k++] = hex[b & 15];
+			ex[k++] = '\\';
+			ex[k++] = 'x';
+			ex[k++] = hex[b >> 4];
+			ex[k++] = hex[b & 15];
 		}
 	}
-	ev->excerpt[k] = 0;
+	ex[k] = 0;
 	/* the payload may name the honeypot (Host: headers, DCE/RPC paths):
 	 * never let its address through */
 	char dst[64];
-	vg_ip_str(&p->dst, dst, sizeof dst);
-	replace_all(ev->excerpt, sizeof ev->excerpt, dst, tok);
-	replace_all(ev->line, sizeof ev->line, dst, tok);
-	if (c->cfg.san) {
-		scrub(c->cfg.san, ev->excerpt, sizeof ev->excerpt);
-		scrub(c->cfg.san, ev->line, sizeof ev->line);
-	}
-}
-
-/* What made the hit, for the evidence line: a rule (sid and msg) or a
- * detector's name; formatted only when evidence is taken. */
-struct why {
-	uint32_t sid;
-	const char *text;
-};
-
-static int record(struct classifier *c, const struct vg_pkt *p, const char *cat,
-		  const char *name, const char *tax, const char *type, uint32_t sid,
-		  uint64_t count, int64_t first_s, const struct why *why)
-{
-	int64_t now = (int64_t)(p->ts_ns / 1000000000u);
-	int64_t day = now - ((now % 86400) + 86400) % 86400;
-	if ((c->n + 1) * 2 > c->nslots && grow_slots(c))
+	vg_ip_str(&ev->dst, dst, sizeof dst);
+	replace_all(ex, sizeof ex, dst, tok);
+	replace_all(line, sizeof line, dst, tok);
+	out->ts_ns = ev->ts_ns;
+	out->sensor_id = ev->sensor_id;
+	out->line = scrubbed(c->cfg.san, line);
+	out->excerpt = scrubbed(c->cfg.san, ex);
+	if (!out->line || !out->excerpt) {
+		free(out->line);
+		free(out->excerpt);
+		out->line = out->excerpt = NULL;
 		return -ENOMEM;
-	size_t j = inc_hash(day, &p->src, cat, name) & (c->nslots - 1);
-	struct incident *in = NULL;
-	while (c->slots[j]) {
-		struct incident *e = &c->v[c->slots[j] - 1];
-		if (inc_eq(e, day, &p->src, cat, name)) {
-			in = e;
-			break;
-		}
-		j = (j + 1) & (c->nslots - 1);
-	}
-	if (!in) {
-		if (c->n >= c->cfg.max_incidents) {
-			c->dropped++;
-			return 0;
-		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 256;
-			struct incident *nv = realloc(c->v, cap * sizeof *nv);
-			if (!nv)
-				return -ENOMEM;
-			c->v = nv;
-			c->cap = cap;
-		}
-		in = &c->v[c->n];
-		memset(in, 0, sizeof *in);
-		in->day = day;
-		in->src = p->src;
-		in->category = cat;
-		in->name = name;
-		in->taxonomy = tax;
-		in->type = type;
-		in->sid = sid;
-		in->first_s = first_s < now && first_s >= day ? first_s : now;
-		in->last_s = now;
-		c->slots[j] = (uint32_t)++c->n;
-	}
-	if (now < in->first_s)
-		in->first_s = now;
-	if (now > in->last_s)
-		in->last_s = now;
-	in->count += count;
-	if (p->proto == 6 && set_add(&in->ports, &in->nports, DB_PORT_TCP(p->dport)))
-		return -ENOMEM;
-	if (p->proto == 17 && set_add(&in->ports, &in->nports, DB_PORT_UDP(p->dport)))
-		return -ENOMEM;
-	if (set_add(&in->sensors, &in->nsensors, c->sensor_id))
-		return -ENOMEM;
-	if (in->nev < INCIDENT_EVIDENCE) {
-		char w[200];
-		if (why->sid)
-			snprintf(w, sizeof w, "sid %" PRIu32 " %s", why->sid, why->text);
-		else
-			snprintf(w, sizeof w, "detector: %s", why->text);
-		make_evidence(c, p, w, &in->ev[in->nev++]);
 	}
 	return 0;
 }
 
-static int on_rule(void *ctx, size_t idx, const struct vg_pkt *p)
+const struct incident *classifier_get(struct classifier *c, size_t i)
 {
-	struct classifier *c = ctx;
-	const struct rule_info *ri = rule_set_info(c->cfg.rules, idx);
-	struct why why = {ri->sid, ri->msg};
-	int r = record(c, p, ri->category, ri->name, ri->taxonomy, ri->type, ri->sid, 1, 0, &why);
-	if (r)
-		c->err = r;
-	return r;
+	if (i >= c->n)
+		return NULL;
+	struct inc *in = &c->v[i];
+	if (!in->formatted) {
+		for (size_t k = 0; k < in->pub.nev; k++)
+			if (format_evidence(c, &in->pub, &in->raw[k], &in->pub.ev[k])) {
+				for (size_t j = 0; j < k; j++) {
+					free(in->pub.ev[j].line);
+					free(in->pub.ev[j].excerpt);
+					in->pub.ev[j].line = in->pub.ev[j].excerpt = NULL;
+				}
+				return NULL;
+			}
+		in->formatted = true;
+	}
+	return &in->pub;
 }
 
-static int on_det(void *ctx, const struct det_hit *h, const struct vg_pkt *p)
+const struct incident *classifier_peek(const struct classifier *c, size_t i)
 {
-	struct classifier *c = ctx;
-	const char *tax, *type;
-	rule_taxonomy(h->category, &tax, &type);
-	struct why why = {0, h->name};
-	int r = record(c, p, h->category, h->name, tax, type, 0, h->count, h->first_s, &why);
-	if (r)
-		c->err = r;
-	return r;
+	return i < c->n ? &c->v[i].pub : NULL;
 }
 
-int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
-		    const struct cidr_set *honeynets)
+int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err)
 {
-	if (!p || !p->ipver)
-		return 0;
-	c->sensor_id = sensor_id;
-	c->honeynets = honeynets;
-	c->err = 0;
-	int r = 0;
-	if (c->rm)
-		r = rule_match(c->rm, p, on_rule, c);
-	if (r >= 0 && c->det)
-		r = det_packet(c->det, p, on_det, c);
-	return r < 0 ? r : 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (day != INT64_MIN && c->v[i].pub.day != day)
+			continue;
+		const struct incident *in = classifier_get(c, i);
+		if (!in)
+			return vg_err_set(err, -ENOMEM, "out of memory formatting evidence");
+		struct db_incident row = {
+			.day = in->day, .ip = in->src, .category = in->category, .name = in->name,
+			.taxonomy = in->taxonomy, .type = in->type, .sid = in->sid,
+			.first_s = in->first_s, .last_s = in->last_s, .count = in->count,
+			.ports = in->ports, .nports = in->nports,
+			.sensors = in->sensors, .nsensors = in->nsensors,
+		};
+		struct db_evidence ev[INCIDENT_EVIDENCE];
+		for (size_t k = 0; k < in->nev; k++)
+			ev[k] = (struct db_evidence){(int64_t)in->ev[k].ts_ns, in->ev[k].sensor_id,
+						     in->ev[k].line, in->ev[k].excerpt};
+		int r = db_incident_merge(db, &row, ev, in->nev, err);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */

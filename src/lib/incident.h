@@ -25,11 +25,13 @@
 #define INCIDENT_EXCERPT 64          /* payload bytes shown */
 #define INCIDENT_LINE_MAX 256
 
+/* Formatted when the incident is first read (classifier_get): the
+ * classification pass itself only keeps the raw packet facts. */
 struct incident_evidence {
 	uint64_t ts_ns;
 	uint32_t sensor_id;
-	char line[INCIDENT_LINE_MAX];    /* "2026-11-01T10:00:00Z 198.51.100.7:4312 -> hp-1.17:4444/tcp ..." */
-	char excerpt[INCIDENT_EXCERPT * 4 + 1]; /* printable; others as \xNN */
+	char *line;                 /* "2026-11-01T10:00:00Z 198.51.100.7:4312 -> hp-1.17:4444/tcp ..." */
+	char *excerpt;              /* printable; others as \xNN; at most INCIDENT_EXCERPT bytes shown */
 };
 
 struct incident {
@@ -59,6 +61,12 @@ struct classifier_config {
 	struct det_config det;
 	bool no_detectors;
 	size_t max_incidents;           /* 0: 1,000,000; beyond, hits are dropped */
+	size_t max_sources;             /* 0: 16,777,216; beyond, packets are not classified */
+	/* Called for every incident a packet counts towards (after the
+	 * incident was updated), e.g. to feed early warning's signature key;
+	 * `name` is the incident's name.  A non-zero return stops the pass. */
+	int (*on_hit)(void *ctx, const struct vg_pkt *p, const char *name);
+	void *hit_ctx;
 };
 
 struct classifier;
@@ -68,16 +76,37 @@ int classifier_new(struct classifier **out, const struct classifier_config *c,
 void classifier_free(struct classifier *c);
 
 /* Classify one packet directed to the honeypots.  `honeynets` (may be
- * NULL) are the sensor's networks, used for the honeypot token. */
+ * NULL) are the sensor's networks, used for the honeypot token when no
+ * sanitizer is configured: they must outlive the incidents.  Returns 0,
+ * -ENOMEM, or the on_hit callback's value. */
 int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 		    const struct cidr_set *honeynets);
+/* The same, with `*hint` a slot the caller keeps per source (beside its
+ * own per-source entry, zero at first): the classifier stores its source
+ * index there and skips its own lookup next time.  A hint is valid until
+ * classifier_free. */
+int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
+			 const struct cidr_set *honeynets, uint32_t *hint);
 
 size_t classifier_count(const struct classifier *c);
-const struct incident *classifier_get(const struct classifier *c, size_t i);
+/* The i-th incident, its evidence formatted and sanitized on first read;
+ * NULL past the end or when out of memory. */
+const struct incident *classifier_get(struct classifier *c, size_t i);
+/* The same without formatting the evidence (ev[].line may be NULL): for
+ * listings that show no evidence. */
+const struct incident *classifier_peek(const struct classifier *c, size_t i);
+/* Merge the incidents of `day` (INT64_MIN: every day) into the database
+ * (db_incident_merge), inside the caller's transaction. */
+struct db;
+int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err);
+/* Sources tracked, and the bytes held (incidents and detectors). */
+size_t classifier_sources(const struct classifier *c);
+size_t classifier_memory(const struct classifier *c);
 /* Hits not stored because max_incidents was reached. */
 uint64_t classifier_dropped(const struct classifier *c);
 const struct rule_stats *classifier_rule_stats(const struct classifier *c);
-/* Forget every incident (keeps the detectors' state). */
+/* Forget every incident (keeps the detectors' state): after storing a
+ * file's incidents, the next file's add to them in the database. */
 void classifier_reset(struct classifier *c);
 
 /* The token of a honeypot address: "hp-S.H", S the sensor id and H the

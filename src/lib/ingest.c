@@ -160,7 +160,23 @@ struct ingest {
 	int hook_err;
 	struct vg_err hook_verr;
 	struct ew_acc *ew;      /* issue 9: per-bin distinct sources; NULL when off */
+	/* issue 8: the classifier, kept from file to file so that the
+	 * detectors' thresholds span a run's files; NULL when off */
+	struct classifier *cl;
+	uint32_t cur_sensor;
+	const struct cidr_set *cur_honeynets;
 };
+
+/* Every packet that counts towards an incident also feeds early
+ * warning's signature key. */
+static int hook_hit(void *ctx, const struct vg_pkt *p, const char *name)
+{
+	struct ingest *ig = ctx;
+	if (!ig->ew)
+		return 0;
+	uint32_t sec = (uint32_t)(p->ts_ns / 1000000000u);
+	return ew_acc_sig(ig->ew, (int64_t)sec - (int64_t)(sec % ig->bin_seconds), &p->src, name);
+}
 
 static int cmp_label(const void *a, const void *b)
 {
@@ -267,6 +283,13 @@ int ingest_new(struct ingest **out, const struct ingest_config *cfg, struct vg_e
 			goto bad;
 		}
 	}
+	if (cfg->classify) {
+		struct classifier_config cc = *cfg->classify;
+		cc.on_hit = hook_hit;
+		cc.hit_ctx = ig;
+		if ((r = classifier_new(&ig->cl, &cc, err)))
+			goto bad;
+	}
 	*out = ig;
 	return 0;
 bad:
@@ -293,6 +316,8 @@ static void reset_file_state(struct ingest *ig)
 	ig->hook_err = 0;
 	vg_err_clear(&ig->hook_verr);
 	ew_acc_reset(ig->ew);
+	if (ig->cl)
+		classifier_reset(ig->cl);
 }
 
 void ingest_free(struct ingest *ig)
@@ -301,6 +326,7 @@ void ingest_free(struct ingest *ig)
 		return;
 	reset_file_state(ig);
 	ew_acc_free(ig->ew);
+	classifier_free(ig->cl);
 	free(ig->labels);
 	free(ig);
 }
@@ -371,7 +397,7 @@ static int port_set_add(struct srcday *s, uint32_t port)
 	return 0;
 }
 
-static void hook_count(void *ctx, const struct vg_pkt *p, const struct an_host *h)
+static void hook_count(void *ctx, const struct vg_pkt *p, struct an_host *h)
 {
 	struct ingest *ig = ctx;
 	if (ig->hook_err)
@@ -420,9 +446,16 @@ static void hook_count(void *ctx, const struct vg_pkt *p, const struct an_host *
 		r = port_set_add(s, DB_PORT_UDP(p->dport));
 	if (r)
 		goto nomem;
-	if (ig->ew && ew_acc_packet(ig->ew, (int64_t)sec - (int64_t)(sec % ig->bin_seconds), &p->src,
-				    p->proto, p->dport, h ? h->cc : 0))
+	if (ig->ew && ew_acc_packet_asn(ig->ew, (int64_t)sec - (int64_t)(sec % ig->bin_seconds), &p->src,
+				    p->proto, p->dport, h ? h->cc : 0,
+				    ig->cfg.geo ? geo_lookup_asn(ig->cfg.geo, &p->src) : 0))
 		goto nomem;
+	if (ig->cl && (r = classify_packet_hint(ig->cl, p, ig->cur_sensor, ig->cur_honeynets,
+						h ? &h->hint : NULL))) {
+		if (r == -ENOMEM)
+			goto nomem;
+		ig->hook_err = vg_err_set(&ig->hook_verr, r, "classifying: %s", strerror(-r));
+	}
 	return;
 nomem:
 	ig->hook_err = vg_err_set(&ig->hook_verr, -ENOMEM, "out of memory counting sources");
@@ -793,6 +826,8 @@ int ingest_file(struct ingest *ig, const struct ingest_file *f, struct ingest_re
 		goto rollback;
 
 	reset_file_state(ig);
+	ig->cur_sensor = sensor_id;
+	ig->cur_honeynets = f->honeynets;
 	struct an_config acfg = {
 		.honeynets = f->honeynets,
 		.bin_seconds = ig->bin_seconds,
@@ -832,6 +867,13 @@ int ingest_file(struct ingest *ig, const struct ingest_file *f, struct ingest_re
 
 	if ((r = write_bins(ig, sensor_id, err)) || (r = write_sources(ig, sensor_id, err)))
 		goto rollback;
+	if (ig->cl) {
+		/* the file's incidents join the day's in the database,
+		 * in the file's transaction: a file counts once */
+		if ((r = classifier_store(ig->cl, db, INT64_MIN, err)))
+			goto rollback;
+		res->incidents = classifier_count(ig->cl);
+	}
 	if (ig->ew && (r = ew_acc_write(ig->ew, db, sensor_id, err)))
 		goto rollback;
 	struct os_writer ow = {ig, err, 0};

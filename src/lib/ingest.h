@@ -28,6 +28,7 @@
 #include "fp.h"
 #include "geo-rir.h"
 #include "util-cidr.h"
+#include "incident.h"
 #include "vg-err.h"
 
 #define INGEST_DEFAULT_BIN 300
@@ -44,6 +45,10 @@ struct ingest_config {
 	/* issue 9: do not record per-bin distinct sources (ew_bin) for
 	 * `vigia watch` (docs/early-warning.md). */
 	bool no_early_warning;
+	/* issue 8: classify every counted packet in the same pass (rules and
+	 * behavioural detectors, incident.h) and merge the file's incidents
+	 * into the database in its transaction.  NULL: no classification. */
+	const struct classifier_config *classify;
 };
 
 struct ingest;
@@ -77,6 +82,7 @@ struct ingest_result {
 	uint64_t size;
 	uint64_t frames, packets, bytes, bad;
 	uint64_t sources;               /* source-day rows touched */
+	uint64_t incidents;             /* incident rows merged (classification on) */
 };
 
 /* Returns 0 with *res filled, or a negative errno when the database failed

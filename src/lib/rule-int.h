@@ -85,6 +85,8 @@ struct port_rule {
 	uint32_t rule;
 };
 
+#define HEAD_BYTES 64
+
 struct rule_set {
 	struct rule *rules;
 	size_t n, cap;
@@ -103,11 +105,24 @@ struct rule_set {
 	/* Prefilter: bit (a << 8 | b) set when some fast pattern starts with
 	 * the folded bytes a, b (every b for one-byte patterns). */
 	uint64_t pairs[1024];
+	/* The same for the patterns that may start at HEAD_BYTES or later:
+	 * the scan switches to it there, so anchored patterns (CONNECT at 0,
+	 * a one-byte SOCKS version) stop costing a trie walk per byte. */
+	uint64_t pairs_tail[1024];
+	bool short_tail;
 	uint8_t fold[256];          /* ASCII lower case */
 	bool short_pat;             /* some fast pattern is one byte long */
 	uint32_t *out_rule;         /* output entries: rule index */
 	int32_t *out_next;
 	size_t nout;
+
+	/* How far into a payload the scan must go: per destination port for
+	 * TCP and UDP (0: no fast pattern applies; EXTENT_ALL: the whole
+	 * payload), one figure for other protocols.  A fast pattern bound
+	 * by offset/depth ends where its window ends, and most worms and
+	 * probes are recognised by their first bytes. */
+	uint16_t *extent[2];        /* [0] TCP, [1] UDP: 65536 each */
+	uint16_t extent_other;
 
 	/* Rules without a fast pattern, per protocol class. */
 	struct {

@@ -113,6 +113,8 @@ static int index_rule(struct rule_set *rs, uint32_t ri)
 	return 0;
 }
 
+static int build_extents(struct rule_set *rs);
+
 int rule_set_compile(struct rule_set *rs, struct vg_err *err)
 {
 	if (rs->compiled)
@@ -228,20 +230,31 @@ int rule_set_compile(struct rule_set *rs, struct vg_err *err)
 		for (int b = 0; b < 256; b++)
 			rs->fold[b] = lc((uint8_t)b);
 		memset(rs->pairs, 0, sizeof rs->pairs);
-		rs->short_pat = false;
+		memset(rs->pairs_tail, 0, sizeof rs->pairs_tail);
+		rs->short_pat = rs->short_tail = false;
 		for (size_t i = 0; i < rs->n; i++) {
 			const struct rule *ru = &rs->rules[i];
 			if (ru->fast < 0)
 				continue;
 			const struct pl_opt *o = &ru->pl[ru->fast];
+			/* a pattern that must start in the first HEAD_BYTES is
+			 * not looked for further on */
+			bool tail = ru->fp_hi >= HEAD_BYTES;
 			uint8_t a = lc(o->pat[0]);
 			if (o->len == 1) {
 				rs->short_pat = true;
-				for (int b = 0; b < 256; b++)
-					rs->pairs[(a << 8 | b) >> 6] |= 1ull << ((a << 8 | b) & 63);
+				rs->short_tail |= tail;
+				for (int b = 0; b < 256; b++) {
+					unsigned pr = (unsigned)a << 8 | (unsigned)b;
+					rs->pairs[pr >> 6] |= 1ull << (pr & 63);
+					if (tail)
+						rs->pairs_tail[pr >> 6] |= 1ull << (pr & 63);
+				}
 			} else {
 				unsigned pr = (unsigned)a << 8 | lc(o->pat[1]);
 				rs->pairs[pr >> 6] |= 1ull << (pr & 63);
+				if (tail)
+					rs->pairs_tail[pr >> 6] |= 1ull << (pr & 63);
 			}
 		}
 		/* flag the transitions into states with output, so the scan
@@ -263,6 +276,7 @@ int rule_set_compile(struct rule_set *rs, struct vg_err *err)
 		rs->mem = (size_t)rs->nstates * ncls * sizeof(uint32_t) +
 			  (size_t)rs->nstates * (sizeof(int32_t) + sizeof(uint32_t));
 		rs->compiled = true;
+		r = build_extents(rs);
 	}
 	free(t.next);
 	free(own_first);
@@ -333,6 +347,38 @@ static bool num_ok(const struct num_test *t, uint32_t v)
 	case 'r': return v > t->a && v < t->b;
 	default: return false;
 	}
+}
+
+#define EXTENT_ALL 0xffffu
+
+static int build_extents(struct rule_set *rs)
+{
+	for (int k = 0; k < 2; k++)
+		if (!(rs->extent[k] = calloc(65536, sizeof *rs->extent[k])))
+			return -ENOMEM;
+	rs->extent_other = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->rules[i];
+		if (r->fast < 0)
+			continue;
+		int64_t end = r->fp_hi == INT32_MAX ? EXTENT_ALL
+			    : (int64_t)r->fp_hi + r->pl[r->fast].len;
+		uint16_t e = end >= EXTENT_ALL ? EXTENT_ALL : end < 1 ? 1 : (uint16_t)end;
+		if (r->proto == RP_IP || r->proto == RP_ICMP)
+			rs->extent_other = e > rs->extent_other ? e : rs->extent_other;
+		for (int k = 0; k < 2; k++) {
+			if (r->proto != RP_IP && r->proto != (k ? RP_UDP : RP_TCP))
+				continue;
+			/* bidirectional rules may see the honeypot's port as
+			 * the source: every port then */
+			for (uint32_t port = 0; port < 65536; port++)
+				if ((r->bidir || port_ok(&r->dp, (uint16_t)port)) &&
+				    e > rs->extent[k][port])
+					rs->extent[k][port] = e;
+		}
+	}
+	rs->mem += 2 * 65536 * sizeof(uint16_t);
+	return 0;
 }
 
 bool rule_header_ok(const struct rule *r, const struct vg_pkt *p)
@@ -648,14 +694,20 @@ static void scan_payload(struct rule_matcher *m, const uint8_t *pl, uint32_t ple
 	uint32_t first = m->ncand;
 	const uint8_t *fold = rs->fold;
 	unsigned prev = fold[pl[0]];
+	const uint64_t *pairs = rs->pairs;
+	bool short_pat = rs->short_pat;
 	for (uint32_t j = 0; j < plen; j++) {
+		if (j == HEAD_BYTES) {
+			pairs = rs->pairs_tail;
+			short_pat = rs->short_tail;
+		}
 		if (j + 1 < plen) {
 			unsigned cur = fold[pl[j + 1]];
 			unsigned pr = prev << 8 | cur;
 			prev = cur;
-			if (!(rs->pairs[pr >> 6] >> (pr & 63) & 1))
+			if (!(pairs[pr >> 6] >> (pr & 63) & 1))
 				continue;
-		} else if (!rs->short_pat) {
+		} else if (!short_pat) {
 			break;
 		}
 		uint32_t s = 0;
@@ -693,8 +745,13 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
 	const uint8_t *pl = p->payload;
 	uint32_t plen = pl ? p->payload_caplen : 0;
 	m->stats.payload_bytes += plen;
-	if (plen && rs->nout)
-		scan_payload(m, pl, plen);
+	if (plen && rs->nout) {
+		uint32_t ext = p->proto == 6 ? rs->extent[0][p->dport]
+			     : p->proto == 17 ? rs->extent[1][p->dport] : rs->extent_other;
+		uint32_t n = ext == EXTENT_ALL || ext > plen ? plen : ext;
+		if (n)
+			scan_payload(m, pl, n);
+	}
 	int pc = p->proto == 6 ? RP_TCP : p->proto == 17 ? RP_UDP
 	       : p->proto == 1 || p->proto == 58 ? RP_ICMP : RP_IP;
 	for (size_t i = 0; i < rs->idx[pc].nwild; i++)

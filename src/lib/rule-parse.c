@@ -105,6 +105,8 @@ void rule_set_free(struct rule_set *rs)
 	free(rs->depth);
 	free(rs->out_rule);
 	free(rs->out_next);
+	free(rs->extent[0]);
+	free(rs->extent[1]);
 	for (int p = 0; p < RP_N; p++) {
 		free(rs->idx[p].wild);
 		free(rs->idx[p].byport);

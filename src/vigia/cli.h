@@ -16,4 +16,15 @@ int cli_parse_day(const char *s, int64_t *out);
 void cli_say(const struct sanitizer *san, const char *who, FILE *f, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+struct rule_set;
+struct cidr_set;
+
+/* The signature rules: `files` (none: $VIGIA_RULES, else the installed
+ * vigia.rules), with $HOME_NET set to `home` when it holds networks.
+ * Prints the error prefixed with `who` and returns a VG_EXIT_* code;
+ * when no file was named and the default is absent, returns 0 with
+ * *out NULL if `default_optional`. */
+int cli_load_rules(const char *who, const char *const *files, size_t n,
+		   const struct cidr_set *home, int default_optional, struct rule_set **out);
+
 #endif

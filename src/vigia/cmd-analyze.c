@@ -8,12 +8,17 @@
 #include <unistd.h>
 
 #include "an-engine.h"
+#include "an-hosts.h"
 #include "an-report.h"
 #include "cap-reader.h"
 #include "commands.h"
 #include "fp.h"
 #include "geo-rir.h"
 #include "progress.h"
+#include "cli.h"
+#include "incident.h"
+#include "rule-set.h"
+
 #include "proto-decode.h"
 #include "util-cidr.h"
 
@@ -38,6 +43,12 @@ static void usage(FILE *f)
 		"  --json FILE       write the JSON document (docs/analyze-json.md); '-' = stdout\n"
 		"  --csv DIR         write one CSV per category and top.csv into DIR\n"
 		"  --sources FILE    write per-source activity as CSV (ip,country,os,...)\n"
+		"  --incidents       also classify, in the same pass, with the signature rules\n"
+		"                    and behavioural detectors of `vigia incidents`, and\n"
+		"                    summarise the incidents by name\n"
+		"  --rules FILE      rule file (repeatable; implies --incidents; default\n"
+		"                    $VIGIA_RULES, else the installed vigia.rules)\n"
+		"  --incidents-jsonl FILE  write the incidents as JSON Lines (docs/rules.md)\n"
 		"  --quiet           no progress and no summary\n"
 		"\n"
 		"Exit status: 0 all input good, 2 some input was bad (reported on stderr,\n"
@@ -58,6 +69,10 @@ struct analyze_opts {
 	const char *csv;
 	const char *sources;
 	bool quiet;
+	bool incidents;             /* issue 8: classify in the same pass */
+	const char **rules;
+	size_t nrules;
+	const char *incidents_jsonl;
 };
 
 static int push_str(const char ***v, size_t *n, const char *s)
@@ -82,6 +97,9 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		{"csv", required_argument, NULL, 'c'},
 		{"sources", required_argument, NULL, 's'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"incidents", no_argument, NULL, 'I'},
+		{"rules", required_argument, NULL, 'R'},
+		{"incidents-jsonl", required_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -89,7 +107,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	o->p0f = FP_DEFAULT_DB;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "H:r:p:b:j:c:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:r:p:b:j:c:s:qhIR:J:", longopts, NULL)) != -1) {
 		struct vg_err err = {0};
 		struct cidr net;
 		char *end;
@@ -131,6 +149,18 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			break;
 		case 's':
 			o->sources = optarg;
+			break;
+		case 'I':
+			o->incidents = true;
+			break;
+		case 'R':
+			if (push_str(&o->rules, &o->nrules, optarg))
+				return -1;
+			o->incidents = true;
+			break;
+		case 'J':
+			o->incidents_jsonl = optarg;
+			o->incidents = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -241,6 +271,73 @@ static void report_bad_packet(const char *file, const struct cap_reader *cr,
 			frame_off, vg_dec_strerror(st));
 }
 
+struct classify_run {
+	struct classifier *cl;
+	const struct cidr_set *honeynets;
+	int err;
+};
+
+static void on_count(void *ctx, const struct vg_pkt *p, struct an_host *h)
+{
+	struct classify_run *c = ctx;
+	if (!c->err)
+		c->err = classify_packet_hint(c->cl, p, 0, c->honeynets, h ? &h->hint : NULL);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct incident *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Incidents per name: how many sources, how many packets. */
+static void print_incidents(struct classifier *cl)
+{
+	size_t n = classifier_count(cl);
+	const struct incident **v = calloc(n ? n : 1, sizeof *v);
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = classifier_peek(cl, i);
+	qsort(v, n, sizeof *v, cmp_name);
+	printf("\nIncidents (%zu; one per source, day and name)\n", n);
+	printf("  %-32s %-11s %10s %12s\n", "name", "category", "incidents", "packets");
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t pk = 0;
+		for (; j < n && !strcmp(v[j]->name, v[i]->name); j++)
+			pk += v[j]->count;
+		printf("  %-32s %-11s %10zu %12" PRIu64 "\n", v[i]->name, v[i]->category, j - i, pk);
+		i = j;
+	}
+	if (classifier_dropped(cl))
+		printf("  (%" PRIu64 " hits beyond the incident limit not kept)\n",
+		       classifier_dropped(cl));
+	free(v);
+}
+
+static int write_incidents(struct classifier *cl, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f)
+		return -errno;
+	size_t cap = 1 << 16;
+	char *buf = malloc(cap);
+	int r = buf ? 0 : -ENOMEM;
+	for (size_t i = 0; i < classifier_count(cl) && !r; i++) {
+		const struct incident *in = classifier_get(cl, i);
+		int k = in ? incident_json(in, NULL, 0, buf, cap) : -ENOMEM;
+		if (k < 0)
+			r = k;
+		else if (fwrite(buf, 1, (size_t)k, f) != (size_t)k)
+			r = -EIO;
+	}
+	free(buf);
+	if (f != stdout ? fclose(f) : fflush(f))
+		r = r ? r : -EIO;
+	return r;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_opts o = {0};
@@ -248,11 +345,13 @@ int cmd_analyze(int argc, char **argv)
 	struct geo_db *geo = NULL;
 	struct fp_db *fp = NULL;
 	struct an_engine *eng = NULL;
+	struct rule_set *rules = NULL;
 	char **files = NULL;
 	struct vg_err err = {0};
 	unsigned files_bad = 0, missing = 0;
 	uint64_t bad_packets = 0;
 
+	struct classify_run crun = {0};
 	int first_arg = parse_args(argc, argv, &o);
 	if (first_arg < 0) {
 		rc = VG_EXIT_USAGE;
@@ -287,11 +386,31 @@ int cmd_analyze(int argc, char **argv)
 		}
 	}
 
+	crun.honeynets = &o.honeynets;
+	if (o.incidents) {
+		int lr = cli_load_rules("vigia analyze", o.rules, o.nrules, &o.honeynets, 1, &rules);
+		if (lr) {
+			rc = lr;
+			goto out;
+		}
+		if (!rules && !o.quiet)
+			fprintf(stderr, "vigia analyze: no rule file (%s/vigia.rules, $VIGIA_RULES): "
+				"behavioural detectors only\n", VIGIA_RULES_DIR);
+		struct classifier_config ccfg = {.rules = rules};
+		det_config_default(&ccfg.det);
+		if (classifier_new(&crun.cl, &ccfg, &err)) {
+			fprintf(stderr, "vigia analyze: %s\n", err.msg);
+			rc = VG_EXIT_FATAL;
+			goto out;
+		}
+	}
 	struct an_config cfg = {
 		.honeynets = &o.honeynets,
 		.bin_seconds = o.bin,
 		.geo = geo,
 		.fp = fp,
+		.on_count = crun.cl ? on_count : NULL,
+		.hook_ctx = &crun,
 	};
 	int r = an_engine_new(&eng, &cfg);
 	if (r) {
@@ -424,13 +543,30 @@ int cmd_analyze(int argc, char **argv)
 		rc = VG_EXIT_FATAL;
 		goto out;
 	}
-	if (!o.quiet && !json_stdout)
+	if (crun.err) {
+		fprintf(stderr, "vigia analyze: classifying: %s\n", strerror(-crun.err));
+		rc = VG_EXIT_FATAL;
+		goto out;
+	}
+	if (o.incidents_jsonl && (r = write_incidents(crun.cl, o.incidents_jsonl))) {
+		fprintf(stderr, "vigia analyze: %s: cannot write the incidents: %s\n",
+			o.incidents_jsonl, strerror(-r));
+		rc = VG_EXIT_FATAL;
+		goto out;
+	}
+	if (!o.quiet && !json_stdout) {
 		print_summary(eng, seconds);
+		if (crun.cl)
+			print_incidents(crun.cl);
+	}
 	if (files_bad || bad_packets)
 		rc = VG_EXIT_BADINPUT;
 out:
 	cap_free_list(files);
 	an_engine_free(eng);
+	classifier_free(crun.cl);
+	rule_set_free(rules);
+	free(o.rules);
 	fp_db_free(fp);
 	geo_db_free(geo);
 	cidr_set_free(&o.honeynets);

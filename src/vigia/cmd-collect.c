@@ -13,7 +13,11 @@
  *      .collected (fsync'ed);
  *   6. acks what is recorded but still "new" on the sensor.
  * A failure at any step (ENOSPC included) leaves nothing half placed: the
- * file is either in the archive and recorded, or fetched again later. */
+ * file is either in the archive and recorded, or fetched again later.
+ *
+ * --ingest and --watch (issue 9) then run `vigia ingest` and `vigia watch`
+ * in this process, through their own entry points with the same
+ * configuration, so that one timer tick is collect + ingest + watch. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -366,10 +370,113 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vigia collect [--config FILE] [--sensor NAME]... [--parallel N]\n"
 		"                     [--bwlimit KBPS] [--level N] [--quiet]\n"
+		"                     [--ingest | --watch [WATCH OPTIONS]] [INGEST OPTIONS]\n"
 		"  Pull the completed spool files of every sensor (or each --sensor) over ssh\n"
 		"  into ARCHIVE/SENSOR/YYYY/MM/DD/NAME.zst, verified against the sensor's manifest.\n"
-		"  Exit status: 0 every sensor collected, 2 some sensor failed or a file was\n"
-		"  quarantined, 1 usage, 3 configuration error.\n");
+		"\n"
+		"  --ingest          then count the new files into the database (vigia ingest)\n"
+		"  --watch           then ingest, and watch for new and growing activity\n"
+		"                    (vigia watch): collect + ingest + watch in one run\n"
+		"  ingest options:   --db FILE, --rir FILE (repeatable), --p0f FILE, --no-p0f\n"
+		"  watch options:    --alerts FILE, --base-url URL, --mail, --outbox DIR,\n"
+		"                    --no-syslog\n"
+		"  Ingest and watch run even when a sensor failed (what was collected counts);\n"
+		"  watch does not run when ingest failed fatally.\n"
+		"  Exit status: 0 every sensor collected (and ingested and watched), 2 some\n"
+		"  sensor failed, a file was quarantined or some input was bad, 1 usage,\n"
+		"  3 configuration error or ingest or watch failed.\n");
+}
+
+/* The steps after collecting: vigia ingest and vigia watch's own entry
+ * points, with the configuration collect used and the options given. */
+struct after {
+	bool ingest, watch, quiet, no_p0f, mail, no_syslog;
+	const char *db, *p0f, *alerts, *base_url, *outbox;
+	const char **rir;
+	size_t nrir;
+};
+
+struct argv_vec {
+	char **v;
+	int n;
+};
+
+static void arg(struct argv_vec *a, const char *s)
+{
+	a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+/* Worst of the exit statuses: fatal (or usage: a status this run cannot
+ * use) over bad input over success. */
+static int worst(int a, int b)
+{
+	if (a == VG_EXIT_FATAL || b == VG_EXIT_FATAL || a == VG_EXIT_USAGE || b == VG_EXIT_USAGE)
+		return VG_EXIT_FATAL;
+	return a == VG_EXIT_BADINPUT || b == VG_EXIT_BADINPUT ? VG_EXIT_BADINPUT : VG_EXIT_OK;
+}
+
+static int run_after(const struct after *o, const char *cfgpath, int rc)
+{
+	struct argv_vec a = {calloc(o->nrir * 2 + 24, sizeof *a.v), 0};
+	if (!a.v) {
+		fprintf(stderr, "vigia collect: out of memory\n");
+		return VG_EXIT_FATAL;
+	}
+	arg(&a, "ingest");
+	arg(&a, "--config");
+	arg(&a, cfgpath);
+	if (o->db) {
+		arg(&a, "--db");
+		arg(&a, o->db);
+	}
+	for (size_t i = 0; i < o->nrir; i++) {
+		arg(&a, "--rir");
+		arg(&a, o->rir[i]);
+	}
+	if (o->p0f) {
+		arg(&a, "--p0f");
+		arg(&a, o->p0f);
+	}
+	if (o->no_p0f)
+		arg(&a, "--no-p0f");
+	if (o->quiet)
+		arg(&a, "--quiet");
+	fflush(stdout);
+	int ri = cmd_ingest(a.n, a.v);
+	rc = worst(rc, ri);
+	if (o->watch && ri == VG_EXIT_FATAL) {
+		fprintf(stderr, "vigia collect: ingest failed: not watching\n");
+	} else if (o->watch) {
+		a.n = 0;
+		arg(&a, "watch");
+		arg(&a, "--config");
+		arg(&a, cfgpath);
+		if (o->db) {
+			arg(&a, "--db");
+			arg(&a, o->db);
+		}
+		if (o->alerts) {
+			arg(&a, "--alerts");
+			arg(&a, o->alerts);
+		}
+		if (o->base_url) {
+			arg(&a, "--base-url");
+			arg(&a, o->base_url);
+		}
+		if (o->mail)
+			arg(&a, "--mail");
+		if (o->outbox) {
+			arg(&a, "--outbox");
+			arg(&a, o->outbox);
+		}
+		if (o->no_syslog)
+			arg(&a, "--no-syslog");
+		fflush(stdout);
+		rc = worst(rc, cmd_watch(a.n, a.v));
+	}
+	free(a.v);
+	return rc;
 }
 
 static void handle_line(struct job *j, char *line)
@@ -388,9 +495,23 @@ int cmd_collect(int argc, char **argv)
 		{"level", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		/* issue 9: the steps after collecting */
+		{"ingest", no_argument, NULL, 'I'},
+		{"watch", no_argument, NULL, 'W'},
+		{"db", required_argument, NULL, 'D'},
+		{"rir", required_argument, NULL, 'r'},
+		{"p0f", required_argument, NULL, 'p'},
+		{"no-p0f", no_argument, NULL, 'P'},
+		{"alerts", required_argument, NULL, 'A'},
+		{"base-url", required_argument, NULL, 'U'},
+		{"mail", no_argument, NULL, 'M'},
+		{"outbox", required_argument, NULL, 'O'},
+		{"no-syslog", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL;
+	struct after after = {0};
+	after.rir = calloc((size_t)argc + 1, sizeof *after.rir);
 	const char **only = calloc((size_t)argc + 1, sizeof *only);
 	size_t nonly = 0;
 	unsigned parallel = 0;
@@ -406,13 +527,35 @@ int cmd_collect(int argc, char **argv)
 		case 'b': o.bwlimit = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'L': o.level = atoi(optarg); break;
 		case 'q': quiet = true; break;
-		case 'h': usage(stdout); free(only); return VG_EXIT_OK;
-		default: usage(stderr); free(only); return VG_EXIT_USAGE;
+		case 'I': after.ingest = true; break;
+		case 'W': after.ingest = after.watch = true; break;
+		case 'D': after.db = optarg; break;
+		case 'r': if (after.rir) after.rir[after.nrir++] = optarg; break;
+		case 'p': after.p0f = optarg; break;
+		case 'P': after.no_p0f = true; break;
+		case 'A': after.alerts = optarg; break;
+		case 'U': after.base_url = optarg; break;
+		case 'M': after.mail = true; break;
+		case 'O': after.outbox = optarg; break;
+		case 'N': after.no_syslog = true; break;
+		case 'h': usage(stdout); free(only); free(after.rir); return VG_EXIT_OK;
+		default: usage(stderr); free(only); free(after.rir); return VG_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
+	after.quiet = quiet;
+	bool watch_opt = after.alerts || after.base_url || after.mail || after.outbox ||
+			 after.no_syslog;
+	bool ingest_opt = after.db || after.nrir || after.p0f || after.no_p0f;
+	if (optind != argc || !only || !after.rir || (watch_opt && !after.watch) ||
+	    (ingest_opt && !after.ingest)) {
+		if (watch_opt && !after.watch)
+			fprintf(stderr, "vigia collect: watch options need --watch\n");
+		else if (ingest_opt && !after.ingest)
+			fprintf(stderr, "vigia collect: ingest options need --ingest or --watch\n");
+		else
+			usage(stderr);
 		free(only);
+		free(after.rir);
 		return VG_EXIT_USAGE;
 	}
 	struct cfg_central *c;
@@ -420,6 +563,7 @@ int cmd_collect(int argc, char **argv)
 	if (cfg_central_load(cfg_central_path(cfgpath), &c, &err) < 0) {
 		fprintf(stderr, "vigia collect: %s\n", err.msg);
 		free(only);
+		free(after.rir);
 		return VG_EXIT_FATAL;
 	}
 	if (!parallel)
@@ -431,6 +575,7 @@ int cmd_collect(int argc, char **argv)
 			fprintf(stderr, "vigia collect: %s: no sensor named '%s'\n", c->path, only[i]);
 			free(jobs);
 			free(only);
+			free(after.rir);
 			cfg_central_free(c);
 			return VG_EXIT_USAGE;
 		}
@@ -572,8 +717,12 @@ int cmd_collect(int argc, char **argv)
 	printf("%zu sensor(s), %zu failed, %" PRIu64 " file(s), %" PRIu64 " bytes in %.1f s\n",
 			njobs, (size_t)failed, tfiles, tbytes, progress_elapsed(&pr));
 	free(jobs);
-	cfg_central_free(c);
+	int rc = failed ? VG_EXIT_BADINPUT : VG_EXIT_OK;
 	if (fflush(stdout) != 0)
-		return VG_EXIT_FATAL;
-	return failed ? VG_EXIT_BADINPUT : VG_EXIT_OK;
+		rc = VG_EXIT_FATAL;
+	else if (after.ingest)
+		rc = run_after(&after, c->path, rc);
+	free(after.rir);
+	cfg_central_free(c);
+	return rc;
 }

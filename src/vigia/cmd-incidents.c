@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "db.h"
 #include "incident.h"
+#include "an-hosts.h"
 #include "proto-decode.h"
 #include "rule-set.h"
 #include "sanitize.h"
@@ -73,13 +74,13 @@ struct run {
 	int err;
 };
 
-static void on_count(void *ctx, const struct vg_pkt *p, const struct an_host *h)
+static void on_count(void *ctx, const struct vg_pkt *p, struct an_host *h)
 {
-	(void)h;
 	struct run *r = ctx;
 	if (r->err)
 		return;
-	r->err = classify_packet(r->cl, p, r->sensor_id, &r->o->honeynets);
+	r->err = classify_packet_hint(r->cl, p, r->sensor_id, &r->o->honeynets,
+				      h ? &h->hint : NULL);
 }
 
 /* One capture through the analysis engine (its honeynet filter and
@@ -187,13 +188,13 @@ static int day_files(const char *archive, const char *day, char ***files, char *
 	return 0;
 }
 
-static void print_table(const struct classifier *cl, const char *const *names, size_t nnames)
+static void print_table(struct classifier *cl, const char *const *names, size_t nnames)
 {
 	size_t n = classifier_count(cl);
 	printf("%-10s %-39s %-10s %-28s %8s %s\n", "day", "source", "category", "name", "count",
 	       "ports");
 	for (size_t i = 0; i < n; i++) {
-		const struct incident *in = classifier_get(cl, i);
+		const struct incident *in = classifier_peek(cl, i);
 		char ip[64], day[16];
 		time_t t = (time_t)in->day;
 		struct tm tm;
@@ -212,7 +213,7 @@ static void print_table(const struct classifier *cl, const char *const *names, s
 	(void)nnames;
 }
 
-static int write_jsonl(const struct classifier *cl, const char *path, const char *const *names,
+static int write_jsonl(struct classifier *cl, const char *path, const char *const *names,
 		       size_t nnames)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
@@ -224,7 +225,8 @@ static int write_jsonl(const struct classifier *cl, const char *path, const char
 	char *buf = malloc(cap);
 	int r = buf ? 0 : -1;
 	for (size_t i = 0; i < classifier_count(cl) && !r; i++) {
-		int k = incident_json(classifier_get(cl, i), names, nnames, buf, cap);
+		const struct incident *in = classifier_get(cl, i);
+		int k = in ? incident_json(in, names, nnames, buf, cap) : -1;
 		if (k < 0 || fwrite(buf, 1, (size_t)k, f) != (size_t)k)
 			r = -1;
 	}
@@ -240,29 +242,14 @@ static int write_jsonl(const struct classifier *cl, const char *path, const char
 	return r;
 }
 
-static int store(struct db *db, const struct classifier *cl, int64_t day)
+static int store(struct db *db, struct classifier *cl, int64_t day)
 {
 	struct vg_err err = {0};
 	int r = db_begin(db, &err);
 	if (!r)
 		r = db_incidents_clear_day(db, day, &err);
-	for (size_t i = 0; i < classifier_count(cl) && !r; i++) {
-		const struct incident *in = classifier_get(cl, i);
-		if (in->day != day)
-			continue;
-		struct db_incident row = {
-			.day = in->day, .ip = in->src, .category = in->category, .name = in->name,
-			.taxonomy = in->taxonomy, .type = in->type, .sid = in->sid,
-			.first_s = in->first_s, .last_s = in->last_s, .count = in->count,
-			.ports = in->ports, .nports = in->nports,
-			.sensors = in->sensors, .nsensors = in->nsensors,
-		};
-		struct db_evidence ev[INCIDENT_EVIDENCE];
-		for (size_t k = 0; k < in->nev; k++)
-			ev[k] = (struct db_evidence){(int64_t)in->ev[k].ts_ns, in->ev[k].sensor_id,
-						     in->ev[k].line, in->ev[k].excerpt};
-		r = db_incident_merge(db, &row, ev, in->nev, &err);
-	}
+	if (!r)
+		r = classifier_store(cl, db, day, &err);
 	if (!r)
 		r = db_commit(db, &err);
 	if (r) {

@@ -18,6 +18,11 @@
 #include "geo-rir.h"
 #include "ingest.h"
 #include "progress.h"
+#include "cli.h"
+#include "incident.h"
+#include "rule-set.h"
+#include "sanitize.h"
+#include "util-cidr.h"
 
 static void usage(FILE *f)
 {
@@ -39,6 +44,11 @@ static void usage(FILE *f)
 		"  --no-p0f          do not fingerprint: every OS is 'unknown'\n"
 		"  --no-early-warning  do not record per-bin distinct sources for `vigia watch`\n"
 		"  --bin SECONDS     bin width of a new database (default %d)\n"
+		"  --rules FILE      signature rules for the incidents found while counting\n"
+		"                    (repeatable; default $VIGIA_RULES, else the installed\n"
+		"                    vigia.rules; detectors only when neither exists)\n"
+		"  --no-classify     do not look for incidents (`vigia incidents --db` can,\n"
+		"                    later, from the archive)\n"
 		"  --quiet           no progress and no summary\n"
 		"\n"
 		"Exit status: 0 all good, 2 some input was bad (reported on stderr; what\n"
@@ -55,6 +65,9 @@ struct opts {
 	const char *p0f;
 	bool no_p0f;
 	bool no_ew;              /* issue 9: --no-early-warning */
+	const char **rules;      /* issue 8 */
+	size_t nrules;
+	bool no_classify;
 	unsigned bin;
 	bool quiet;
 };
@@ -81,6 +94,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"no-p0f", no_argument, NULL, 'P'},
 		{"no-early-warning", no_argument, NULL, 'W'},  /* issue 9 */
 		{"bin", required_argument, NULL, 'b'},
+		{"rules", required_argument, NULL, 'R'},
+		{"no-classify", no_argument, NULL, 'N'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -104,6 +119,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'p': o->p0f = optarg; break;
 		case 'P': o->no_p0f = true; break;
 		case 'W': o->no_ew = true; break;
+		case 'R':
+			if (push(&o->rules, &o->nrules, optarg))
+				return -1;
+			break;
+		case 'N': o->no_classify = true; break;
 		case 'b': {
 			char *end;
 			errno = 0;
@@ -292,6 +312,8 @@ int cmd_ingest(int argc, char **argv)
 	struct fp_db *fp = NULL;
 	struct db *db = NULL;
 	struct ingest *ig = NULL;
+	struct rule_set *rules = NULL;
+	struct sanitizer *san = NULL;
 	struct list files = {0};
 	struct vg_err err = {0};
 
@@ -386,12 +408,37 @@ int cmd_ingest(int argc, char **argv)
 		rc = VG_EXIT_FATAL;
 		goto out;
 	}
+	/* issue 8: incidents in the same pass, HOME_NET the sensors' networks */
+	struct classifier_config ccfg = {0};
+	if (!o.no_classify) {
+		struct cidr_set home = {0};
+		if (cfg && cfg_central_honeynets(cfg, &home)) {
+			fprintf(stderr, "vigia ingest: out of memory\n");
+			rc = VG_EXIT_FATAL;
+			goto out;
+		}
+		int r = cli_load_rules("vigia ingest", o.rules, o.nrules, &home, 1, &rules);
+		cidr_set_free(&home);
+		if (r) {
+			rc = r;
+			goto out;
+		}
+		if (cfg && sanitizer_new(cfg, &san, &err)) {
+			fprintf(stderr, "vigia ingest: %s\n", err.msg);
+			rc = VG_EXIT_FATAL;
+			goto out;
+		}
+		ccfg.rules = rules;
+		ccfg.san = san;
+		det_config_default(&ccfg.det);
+	}
 	struct run_state rs = {.total = files.n};
 	progress_init(&rs.prog, o.quiet);
 	struct ingest_config icfg = {
 		.db = db, .geo = geo, .fp = fp, .bin_seconds = o.bin,
 		.progress = progress_cb, .progress_ctx = &rs,
 		.no_early_warning = o.no_ew,
+		.classify = o.no_classify ? NULL : &ccfg,
 	};
 	if (ingest_new(&ig, &icfg, &err)) {
 		fprintf(stderr, "vigia ingest: %s: %s\n", dbpath, err.msg);
@@ -400,7 +447,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 
 	size_t stored = 0, already = 0, damaged = 0, refused = 0;
-	uint64_t frames = 0, packets = 0, bytes = 0, sources = 0;
+	uint64_t frames = 0, packets = 0, bytes = 0, sources = 0, incidents = 0;
 	for (size_t i = 0; i < files.n; i++) {
 		struct item *it = &files.v[i];
 		const struct cfg_sensor *cs = cfg ? cfg_central_sensor(cfg, it->sensor) : NULL;
@@ -447,6 +494,7 @@ int cmd_ingest(int argc, char **argv)
 		packets += res.packets;
 		bytes += res.bytes;
 		sources += res.sources;
+		incidents += res.incidents;
 		if (res.damaged) {
 			damaged++;
 			progress_clear(&rs.prog);
@@ -461,6 +509,10 @@ int cmd_ingest(int argc, char **argv)
 		       "stored, %zu damaged, %zu refused; %.2f s, %.2f M frames/s\n",
 		       stored, stored == 1 ? "" : "s", packets, bytes, frames, sources, already,
 		       damaged, refused, secs, secs > 0 ? (double)frames / secs / 1e6 : 0.0);
+	if (!o.quiet && !o.no_classify)
+		printf("vigia ingest: %" PRIu64 " incident update%s merged (%s; `vigia incidents --db` "
+		       "lists them)\n", incidents, incidents == 1 ? "" : "s",
+		       rules ? "rules and detectors" : "detectors only: no rule file");
 	if (rc == VG_EXIT_OK && (damaged || refused))
 		rc = VG_EXIT_BADINPUT;
 out:
@@ -469,8 +521,11 @@ out:
 	db_close(db);
 	fp_db_free(fp);
 	geo_db_free(geo);
+	sanitizer_free(san);
+	rule_set_free(rules);
 	cfg_central_free(cfg);
 	free(o.sensors);
 	free(o.rir);
+	free(o.rules);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "db.h"
 #include "ew-detect.h"
+#include "ew-ingest.h"
 #include "ew-sketch.h"
 #include "mail-maildir.h"
 #include "mail-mime.h"
@@ -38,12 +39,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vigia watch --db FILE [options]\n"
 		"\n"
-		"Decides, for every port, country and source network, whether something new\n"
-		"is happening in the bins ingested since the last run: a key never seen in\n"
-		"N days hit by K sources, growth of distinct sources over the seasonal\n"
-		"baseline, or a rise on several sensors at once.  Each alert and each end is\n"
-		"one JSON line and a syslog message; --mail also sends it to the members,\n"
-		"signed and encrypted.\n"
+		"Decides, for every port, signature or incident, country, source network and\n"
+		"holder ASN, whether something new is happening in the bins ingested since\n"
+		"the last run: a port or signature never seen in N days hit by K sources,\n"
+		"growth of distinct sources over the seasonal baseline, or a rise on several\n"
+		"sensors at once.  Each alert and each end is one JSON line and a syslog\n"
+		"message; --mail also sends it to the members, signed and encrypted.\n"
 		"\n"
 		"  --db FILE         database (default: the config's)\n"
 		"  --config FILE     central configuration: honeypot networks never appear in\n"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 		"Exit status: 0 watched (alerts or not), 1 usage, 3 fatal.\n");
 }
 
+/* Keys: a signature or incident name is the longest (ew-ingest.h). */
+#define KEY_MAX (EW_SIG_NAME_MAX + 1)
+
 struct opts {
 	const char *db, *config, *alerts, *base_url, *outbox;
 	bool mail, syslog;
@@ -73,7 +77,7 @@ struct opts {
 struct event {
 	enum ew_event_type type;
 	int64_t id;
-	char kind[16], key[64], conds[32];
+	char kind[16], key[KEY_MAX], conds[32];
 	int64_t began, at, raised;
 	double sources, packets, sensors, baseline, factor, peak;
 	char nets[DB_EW_NETS_MAX * 48];
@@ -81,7 +85,7 @@ struct event {
 
 struct stored {
 	struct db_ew_alert a;
-	char kind[16], key[64], conds[32], nets[DB_EW_NETS_MAX * 48];
+	char kind[16], key[KEY_MAX], conds[32], nets[DB_EW_NETS_MAX * 48];
 	bool seen;
 };
 
@@ -93,7 +97,7 @@ struct watch {
 	int64_t bin, t0, from_t, data_first;
 	size_t n, from;
 	/* the key being gathered */
-	char kind[16], key[64];
+	char kind[16], key[KEY_MAX];
 	bool have_key;
 	double *src, *pkt, *sens;
 	char (*nets)[DB_EW_NETS_MAX * 48];
@@ -382,6 +386,17 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* "port:1434/udp", "sig:Slammer", "asn:AS28573": the key as people read it
+ * in the mail and syslog text.  A name comes from a rules file: control
+ * characters are shown as '?' so that one cannot break a syslog line. */
+static void key_label(const struct event *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%s", e->kind, e->key);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 /* The JSON line of an event (docs/early-warning.md: stable fields). */
 static int event_json(const struct watch *w, const struct event *e, char **out, size_t *len)
 {
@@ -400,6 +415,10 @@ static int event_json(const struct watch *w, const struct event *e, char **out, 
 	json_str(&j, e->kind);
 	json_key(&j, "key");
 	json_str(&j, e->key);
+	char label[16 + KEY_MAX];
+	key_label(e, label, sizeof label);
+	json_key(&j, "label");
+	json_str(&j, label);
 	json_key(&j, "conditions");
 	json_arr_begin(&j);
 	static const char *const cn[] = {"new", "growth", "spread"};
@@ -465,16 +484,17 @@ static int event_json(const struct watch *w, const struct event *e, char **out, 
 
 static void event_text(const struct watch *w, const struct event *e, char *buf, size_t len)
 {
-	char tb[32];
+	char tb[32], label[16 + KEY_MAX];
 	fmt_time(e->type == EW_EV_RAISE ? e->began : e->at, tb, sizeof tb);
+	key_label(e, label, sizeof label);
 	if (e->type == EW_EV_RAISE)
-		snprintf(buf, len, "vigia early warning: %s %s (%s) rising since %s: %.0f sources"
+		snprintf(buf, len, "vigia early warning: %s (%s) rising since %s: %.0f sources"
 			 " (%.1fx baseline %.1f) on %.0f sensors; first networks %s",
-			 e->kind, e->key, e->conds, tb, e->sources, e->factor, e->baseline,
+			 label, e->conds, tb, e->sources, e->factor, e->baseline,
 			 e->sensors, e->nets[0] ? e->nets : "none");
 	else
-		snprintf(buf, len, "vigia early warning: %s %s ended at %s (peak %.0f sources)",
-			 e->kind, e->key, tb, e->peak);
+		snprintf(buf, len, "vigia early warning: %s ended at %s (peak %.0f sources)",
+			 label, tb, e->peak);
 	(void)w;
 }
 

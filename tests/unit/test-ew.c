@@ -1,10 +1,15 @@
 /* test-ew.c: early warning (ew-sketch, ew-detect) on small hand-built
- * series with known answers. */
+ * series with known answers; ew-ingest's signature and ASN keys through a
+ * real database into the detector. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "db.h"
 #include "ew-detect.h"
+#include "ew-ingest.h"
 #include "ew-sketch.h"
 
 /* Small days (12 bins) so every answer can be worked out by hand. */
@@ -331,6 +336,153 @@ TEST(sketch_estimates_large_counts_within_a_few_percent)
 	CHECK(fabs(ew_sketch_count(&a) - 100) < 25);
 }
 
+/* ---- ew-ingest keys through the database ---------------------------------- */
+
+struct stored_row {
+	char kind[16], key[EW_SIG_NAME_MAX + 1], nets[256];
+	int64_t start;
+	uint64_t packets;
+	double sources;
+};
+
+struct rows {
+	struct stored_row r[16];
+	size_t n;
+};
+
+static int keep_row(const struct db_ew_bin *b, void *ctx)
+{
+	struct rows *rs = ctx;
+	if (rs->n == 16)
+		return 0;
+	struct stored_row *r = &rs->r[rs->n++];
+	snprintf(r->kind, sizeof r->kind, "%s", b->kind);
+	snprintf(r->key, sizeof r->key, "%s", b->key);
+	snprintf(r->nets, sizeof r->nets, "%s", b->nets ? b->nets : "");
+	r->start = b->start;
+	r->packets = b->packets;
+	struct ew_sketch sk;
+	r->sources = ew_sketch_decode(&sk, b->sketch, b->sketch_len) ? -1 : ew_sketch_count(&sk);
+	return 0;
+}
+
+static const struct stored_row *row_of(const struct rows *rs, const char *kind, const char *key)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (!strcmp(rs->r[i].kind, kind) && !strcmp(rs->r[i].key, key))
+			return &rs->r[i];
+	return NULL;
+}
+
+TEST(sig_and_asn_keys_are_stored_and_a_new_sig_is_detected)
+{
+	char dir[] = "/tmp/test-ew-XXXXXX", path[64];
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/v.db", dir);
+	struct vg_err err = {0};
+	struct db *db = NULL;
+	struct ew_acc *acc = NULL;
+	CHECK_EQ_I(db_open(&db, path, &err), 0);
+	CHECK_EQ_I(ew_acc_new(&acc), 0);
+	if (!db || !acc)
+		goto out;
+	const int64_t bin = 300, t1 = 1793620800, th = t1 - 24 * bin;
+	/* History: one packet two small days (12 bins each) earlier. */
+	struct vg_ip h = {.v = 4, .a = {203, 0, 113, 9}};
+	CHECK_EQ_I(ew_acc_packet(acc, th, &h, 6, 22, 0), 0);
+	/* The outbreak: 6 sources, 3 packets each, the name passed from two
+	 * buffers (the same text at different addresses is one key), and
+	 * one packet of another incident. */
+	char name_a[] = "Slammer", name_b[] = "Slammer";
+	for (int i = 0; i < 6; i++) {
+		struct vg_ip src = {.v = 4, .a = {45, 33, 7, (uint8_t)(i + 1)}};
+		for (int j = 0; j < 3; j++)
+			CHECK_EQ_I(ew_acc_sig(acc, t1, &src, j ? name_b : name_a), 0);
+		CHECK_EQ_I(ew_acc_packet_asn(acc, t1, &src, 17, 1434, 'B' << 8 | 'R', 28351), 0);
+	}
+	struct vg_ip one = {.v = 4, .a = {185, 220, 9, 1}};
+	CHECK_EQ_I(ew_acc_sig(acc, t1, &one, "horizontal scan"), 0);
+	CHECK_EQ_I(ew_acc_sig(acc, t1, &one, ""), 0);     /* ignored */
+	CHECK_EQ_I(ew_acc_sig(acc, t1, &one, NULL), 0);   /* ignored */
+	CHECK_EQ_I(db_begin(db, &err), 0);
+	CHECK_EQ_I(ew_acc_write(acc, db, 1, &err), 0);
+	CHECK_EQ_I(db_commit(db, &err), 0);
+
+	struct rows rs = {0};
+	CHECK_EQ_I(db_ew_bins_foreach(db, t1, t1 + bin, keep_row, &rs, &err), 0);
+	const struct stored_row *sig = row_of(&rs, "sig", "Slammer");
+	CHECK(sig != NULL);
+	if (sig) {
+		CHECK_EQ_U(sig->packets, 18);
+		CHECK(sig->sources == 6);
+		CHECK_STREQ(sig->nets, "45.33.0.0/16");
+	}
+	const struct stored_row *hs = row_of(&rs, "sig", "horizontal scan");
+	CHECK(hs != NULL && hs->packets == 1 && hs->sources == 1);
+	const struct stored_row *as = row_of(&rs, "asn", "AS28351");
+	CHECK(as != NULL && as->packets == 6 && as->sources == 6);
+	size_t nsig = 0;
+	for (size_t i = 0; i < rs.n; i++)
+		nsig += !strcmp(rs.r[i].kind, "sig");
+	CHECK_EQ_U(nsig, 2);
+
+	/* The stored series into the detector, as `vigia watch` does. */
+	struct ew_params p = small_params();
+	int kind = ew_kind_parse(sig ? sig->kind : "");
+	CHECK_EQ_I(kind, EW_SIG);
+	CHECK_STREQ(ew_kind_name(EW_SIG), "sig");
+	CHECK_STREQ(ew_kind_name(EW_ASN), "asn");
+	int64_t first, last;
+	CHECK_EQ_I(db_ew_span(db, &first, &last, &err), 1);
+	CHECK(first == th && last == t1);
+	size_t n = (size_t)((t1 - th) / bin) + 1;
+	double src[32] = {0}, sens[32] = {0};
+	if (sig)
+		src[n - 1] = sig->sources;
+	sens[n - 1] = 1;
+	int64_t seen;
+	CHECK_EQ_I(db_ew_last_seen(db, "sig", "Slammer", th - 30 * 86400, t1, &seen, &err), 0);
+	struct events e = run_series(&p, src, sens, n, n - 1, kind == EW_PORT || kind == EW_SIG,
+				     EW_NEVER, 0);
+	CHECK_EQ_I(e.raises, 1);
+	CHECK(e.last_raise.conds & EW_C_NEW);
+	CHECK(e.last_raise.began == (int64_t)(n - 1));
+	CHECK(e.last_raise.sources == 6);
+
+	/* A name longer than EW_SIG_NAME_MAX is cut there. */
+	char longname[EW_SIG_NAME_MAX + 50];
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = 0;
+	ew_acc_reset(acc);
+	CHECK_EQ_I(ew_acc_sig(acc, t1 + bin, &one, longname), 0);
+	CHECK_EQ_I(db_begin(db, &err), 0);
+	CHECK_EQ_I(ew_acc_write(acc, db, 1, &err), 0);
+	CHECK_EQ_I(db_commit(db, &err), 0);
+	rs.n = 0;
+	CHECK_EQ_I(db_ew_bins_foreach(db, t1 + bin, t1 + 2 * bin, keep_row, &rs, &err), 0);
+	CHECK_EQ_U(rs.n, 1);    /* a sig packet feeds the sig key only */
+	const struct stored_row *lr = NULL;
+	for (size_t i = 0; i < rs.n; i++)
+		if (!strcmp(rs.r[i].kind, "sig"))
+			lr = &rs.r[i];
+	CHECK(lr != NULL && strlen(lr->key) == EW_SIG_NAME_MAX);
+out:
+	if (err.msg[0])
+		fprintf(stderr, "%s\n", err.msg);
+	ew_acc_free(acc);
+	db_close(db);
+	unlink(path);
+	char side[80];
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(baseline_is_median_and_mad_of_the_same_bin_on_previous_days);
@@ -349,5 +501,6 @@ int main(void)
 	RUN(conds_text_round_trips);
 	RUN(sketch_is_exact_while_small_and_merges);
 	RUN(sketch_estimates_large_counts_within_a_few_percent);
+	RUN(sig_and_asn_keys_are_stored_and_a_new_sig_is_detected);
 	return check_summary();
 }

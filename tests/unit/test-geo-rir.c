@@ -255,6 +255,120 @@ TEST(geo_lookup_dispatches_on_family)
 	CHECK_EQ_U(geo_lookup(real_db, NULL), GEO_UNKNOWN);
 }
 
+/* ---- holder ASN (extended files' opaque ids) ----------------------- */
+
+static uint32_t asn4(const struct geo_db *db, const char *addr)
+{
+	struct vg_ip ip = {.v = 4};
+	if (inet_pton(AF_INET, addr, ip.a) != 1)
+		abort();
+	return geo_lookup_asn(db, &ip);
+}
+
+static uint32_t asn6(const struct geo_db *db, const char *addr)
+{
+	struct vg_ip ip = {.v = 6};
+	if (inet_pton(AF_INET6, addr, ip.a) != 1)
+		abort();
+	return geo_lookup_asn(db, &ip);
+}
+
+TEST(lacnic_holder_asn_by_opaque_id)
+{
+	/* lacnic|BR|ipv4|24.152.4.0|1024|20200312|allocated|311598
+	 * lacnic|BR|ipv6|2804:6cd0::|32|20200312|allocated|311598
+	 * lacnic|BR|asn|270494|1|20200312|allocated|311598 */
+	CHECK_EQ_U(asn4(real_db, "24.152.4.0"), 270494);
+	CHECK_EQ_U(asn4(real_db, "24.152.7.255"), 270494);
+	CHECK_EQ_U(asn6(real_db, "2804:6cd0::1"), 270494);
+	/* Holder 99822 has AS28351 and AS28573: the lowest is its ASN.
+	 * lacnic|BR|ipv4|177.32.0.0|262144|20110114|allocated|99822
+	 * lacnic|BR|ipv6|2804:14c::|31|20120210|allocated|99822 */
+	CHECK_EQ_U(asn4(real_db, "177.32.0.0"), 28351);
+	CHECK_EQ_U(asn4(real_db, "177.35.255.255"), 28351);
+	CHECK_EQ_U(asn6(real_db, "2804:14d:ffff::1"), 28351);
+	/* Country and ASN from the one search. */
+	struct vg_ip ip = {.v = 4, .a = {177, 33, 1, 2}};
+	uint32_t asn = 1;
+	char buf[3];
+	CHECK_STREQ(geo_cc_str(geo_lookup_cc_asn(real_db, &ip, &asn), buf), "BR");
+	CHECK_EQ_U(asn, 28351);
+	/* The neighbours are other holders: 24.152.0.0/22 is 310248's
+	 * (lacnic|BR|asn|270480|1|20200310|allocated|310248), 24.152.8.0/22
+	 * 301675's (lacnic|BR|asn|270470|1|20200309|allocated|301675). */
+	CHECK_EQ_U(asn4(real_db, "24.152.3.255"), 270480);
+	CHECK_EQ_U(asn4(real_db, "24.152.8.0"), 270470);
+	/* lacnic|BR|ipv4|45.7.36.0|1024|20170608|allocated|139734: no asn line. */
+	CHECK_STREQ(cc4(real_db, "45.7.36.1"), "BR");
+	CHECK_EQ_U(asn4(real_db, "45.7.36.1"), 0);
+	/* Plain (not extended) APNIC file: no opaque ids. */
+	CHECK_STREQ(cc4(real_db, "1.0.1.0"), "CN");
+	CHECK_EQ_U(asn4(real_db, "1.0.1.0"), 0);
+	/* Nothing delegated. */
+	CHECK_EQ_U(asn4(real_db, "10.1.2.3"), 0);
+	CHECK_EQ_U(geo_lookup_asn(NULL, &ip), 0);
+}
+
+TEST(holder_asn_is_the_lowest_whatever_the_line_and_file_order)
+{
+	/* Real lines of holder 99822, AS lines after the ranges and in two
+	 * files, the higher AS first. */
+	const char *a = "lacnic|BR|ipv4|177.32.0.0|262144|20110114|allocated|99822\n"
+			"lacnic|BR|asn|28573|1|20031127|allocated|99822\n";
+	const char *b = "lacnic|BR|asn|28351|1|20070927|allocated|99822\n"
+			"lacnic|BR|asn|1|1|20070927|reserved|99822\n"
+			"other|BR|asn|7|1|20070927|allocated|99822\n";
+	for (int order = 0; order < 2; order++) {
+		struct geo_db *db = geo_db_new();
+		struct vg_err err;
+		const char *first = order ? b : a, *second = order ? a : b;
+		CHECK_EQ_I(geo_db_load_buf(db, "1", first, strlen(first), &err), 0);
+		CHECK_EQ_I(geo_db_load_buf(db, "2", second, strlen(second), &err), 0);
+		CHECK_EQ_I(geo_db_finalize(db, &err), 0);
+		/* not AS1 (reserved), not AS7 (the same id at another registry) */
+		CHECK_EQ_U(asn4(db, "177.33.0.1"), 28351);
+		geo_db_free(db);
+	}
+}
+
+TEST(adjacent_same_country_ranges_of_different_holders_stay_apart)
+{
+	/* Real lines; of the AS lines only 311598's is given, so the other
+	 * three holders have none here. */
+	const char *text = "lacnic|BR|ipv4|24.152.0.0|1024|20200310|allocated|310248\n"
+			   "lacnic|BR|ipv4|24.152.4.0|1024|20200312|allocated|311598\n"
+			   "lacnic|BR|ipv4|24.152.8.0|1024|20200309|allocated|301675\n"
+			   "lacnic|BR|ipv4|24.152.12.0|1024|20200309|allocated|308100\n"
+			   "lacnic|BR|asn|270494|1|20200312|allocated|311598\n";
+	struct vg_err err;
+	struct geo_db *db = db_from("holders", text, &err);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	/* unknown, AS270494, unknown (two holders without AS merge) */
+	CHECK_EQ_U(geo_db_count4(db), 3);
+	CHECK_EQ_U(asn4(db, "24.152.3.255"), 0);
+	CHECK_EQ_U(asn4(db, "24.152.4.0"), 270494);
+	CHECK_EQ_U(asn4(db, "24.152.8.0"), 0);
+	CHECK_STREQ(cc4(db, "24.152.15.255"), "BR");
+	geo_db_free(db);
+}
+
+TEST(failed_file_as_lines_are_dropped)
+{
+	const char *good = "x|BR|ipv4|10.0.0.0|256|1|allocated|h1\n";
+	const char *bad = "x|BR|asn|64500|1|1|allocated|h1\n"
+			  "x|BR|ipv4|12.0.0.0|zz|1|allocated|h1\n";
+	struct geo_db *db = geo_db_new();
+	struct vg_err err;
+	CHECK_EQ_I(geo_db_load_buf(db, "good", good, strlen(good), &err), 0);
+	CHECK(geo_db_load_buf(db, "bad", bad, strlen(bad), &err) < 0);
+	CHECK_EQ_I(geo_db_finalize(db, &err), 0);
+	CHECK_STREQ(cc4(db, "10.0.0.1"), "BR");
+	CHECK_EQ_U(asn4(db, "10.0.0.1"), 0);
+	geo_db_free(db);
+}
+
 /* ---- format --------------------------------------------------------- */
 
 TEST(header_summary_comment_asn_and_unknown_lines_skipped)
@@ -739,7 +853,11 @@ int main(void)
 		RUN(unknown_space_is_dashes);
 		RUN(geo_lookup_dispatches_on_family);
 		RUN(ten_thousand_random_ipv4_agree_with_linear_scan);
+		RUN(lacnic_holder_asn_by_opaque_id);
 	}
+	RUN(holder_asn_is_the_lowest_whatever_the_line_and_file_order);
+	RUN(adjacent_same_country_ranges_of_different_holders_stay_apart);
+	RUN(failed_file_as_lines_are_dropped);
 	RUN(header_summary_comment_asn_and_unknown_lines_skipped);
 	RUN(malformed_lines_error_with_file_and_line);
 	RUN(error_message_quotes_hostile_bytes_safely);
