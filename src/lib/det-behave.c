@@ -1,25 +1,35 @@
 /* det-behave.c: behavioural detectors (see det-behave.h).
  *
- * A source's state is one open-addressing table of 16-byte entries keyed
- * by a 64-bit code: the pairs it probed ((protocol, port, address) for
- * the scans, (port, address, source port) for brute force) and the keys
- * counted ((protocol, port) horizontal, (protocol, address) vertical,
- * (port, address) brute force).  A new pair bumps the distinct count of
- * its keys; a packet on a key that already fired is reported as one more.
- * Addresses enter as 32-bit hashes, codes as 64-bit mixes: with at most
- * a few thousand codes per source a collision is practically impossible,
- * and it would only merge two counts. */
+ * A source's state is one open-addressing table of 32-byte entries keyed
+ * by a 64-bit code:
+ *   - per (protocol, port): the distinct addresses probed (horizontal);
+ *   - per (protocol, address): the distinct ports probed (vertical), the
+ *     first of them in the entry itself;
+ *   - per (login port, address): the distinct source ports (brute force),
+ *     likewise;
+ *   - beyond the first value, one entry per further (address, port) or
+ *     (address, port, source port) pair.
+ * So a probe costs one lookup of its address's entry (is the port new
+ * there?) and one of its port's, which a scanner keeps hot.  A packet on
+ * a key that already fired is reported as one more.  Addresses enter as
+ * 32-bit hashes, codes as 64-bit mixes: with at most a few thousand codes
+ * per source a collision is practically impossible, and it would only
+ * merge two counts. */
 #include "det-behave.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FIRED 0x80000000u
+#define FIRED 0x8000u
+#define NMAX 0x7fffu            /* counts saturate: past a threshold only FIRED matters */
 
+/* 16 bytes: a busy day has millions of (source, address) keys, most with
+ * the one port a horizontal scanner tried, which `v` holds. */
 struct det_cnt {
 	uint64_t code;              /* 0: free */
-	uint32_t n;                 /* distinct values; FIRED once reported */
+	uint16_t n;                 /* distinct values; FIRED once reported */
+	uint16_t v;                 /* per-address keys: the first value */
 	uint32_t first_s;           /* first probe of the key */
 };
 
@@ -49,7 +59,7 @@ void det_config_default(struct det_config *c)
 	c->bot_traits = 2;
 	memcpy(c->login_ports, login, sizeof login);
 	c->nlogin_ports = sizeof login / sizeof login[0];
-	c->max_entries = (size_t)1 << 22;
+	c->max_entries = (size_t)1 << 24;
 }
 
 static uint32_t clamp(uint32_t v)
@@ -65,7 +75,7 @@ int det_new(struct det **out, const struct det_config *c)
 		return -ENOMEM;
 	d->c = *c;
 	if (!d->c.max_entries)
-		d->c.max_entries = (size_t)1 << 22;
+		d->c.max_entries = (size_t)1 << 24;
 	if (d->c.nlogin_ports > DET_MAX_LOGIN_PORTS)
 		d->c.nlogin_ports = DET_MAX_LOGIN_PORTS;
 	d->thr[DET_HSCAN] = clamp(c->hscan_hosts);
@@ -156,7 +166,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 	size_t m = s->capcnt - 1, j = (size_t)code & m;
 	while (s->cnt[j].code)
 		j = (j + 1) & m;
-	s->cnt[j] = (struct det_cnt){code, 0, now};
+	s->cnt[j] = (struct det_cnt){.code = code, .first_s = now};
 	s->ncnt++;
 	d->stats.entries++;
 	*created = true;
@@ -214,13 +224,12 @@ static unsigned irc_traits(const uint8_t *b, uint32_t n)
 	return got;
 }
 
-/* Count a pair towards key `kc`; true when the packet is to be reported,
+/* Key k (its distinct count already up to date) saw a packet, which
+ * brought a new value or not; true when the packet is to be reported,
  * with *count the packets it stands for. */
-static bool bump(struct det *d, struct det_src *s, int kind, uint64_t kc, bool new_pair,
-		 uint32_t now, uint32_t *count, int64_t *first)
+static bool bump(struct det *d, int kind, struct det_cnt *k, bool new_val, uint32_t *count,
+		 int64_t *first)
 {
-	bool created;
-	struct det_cnt *k = get(d, s, kc, new_pair, &created, now);
 	if (!k)
 		return false;
 	*first = k->first_s;
@@ -228,13 +237,44 @@ static bool bump(struct det *d, struct det_src *s, int kind, uint64_t kc, bool n
 		*count = 1;
 		return true;
 	}
-	if (!new_pair)
-		return false;
-	if (++k->n < d->thr[kind])
+	if (!new_val || k->n < d->thr[kind])
 		return false;
 	k->n |= FIRED;
 	*count = d->thr[kind];
 	return true;
+}
+
+static void count_one(struct det_cnt *k)
+{
+	if ((k->n & NMAX) < NMAX)
+		k->n++;
+}
+
+/* Whether value x is new for the per-address key at *kp, counting it
+ * when it is: the key's first value is held in it, later ones as pair
+ * entries of code `pair`.  *kp is looked up again when the table grew
+ * meanwhile. */
+static bool new_value(struct det *d, struct det_src *s, struct det_cnt **kp, uint64_t kcode,
+		      uint16_t x, uint64_t pair, uint32_t now)
+{
+	struct det_cnt *k = *kp;
+	if (!(k->n & NMAX)) {
+		k->v = x;
+		count_one(k);
+		return true;
+	}
+	if (k->v == x)
+		return false;
+	bool created, again;
+	uint32_t cap = s->capcnt;
+	struct det_cnt *e = get(d, s, pair, true, &created, now);
+	if (!e)
+		d->stats.untracked++;
+	if (s->capcnt != cap)
+		*kp = k = get(d, s, kcode, false, &again, now);
+	if (created && k)
+		count_one(k);
+	return created;
 }
 
 int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
@@ -277,24 +317,36 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 		uint64_t pc = p->proto;
 		uint32_t dh = ip_hash(&p->dst);
 		bool created;
-		struct det_cnt *pair = get(d, s, mix(1ull << 60 | pc << 16 | port, dh), true,
-					   &created, now);
-		if (!pair)
+		uint64_t vcode = mix(4ull << 60 | pc << 16, dh);
+		struct det_cnt *v = get(d, s, vcode, true, &created, now);
+		bool fresh = false;         /* (address, port) never probed before */
+		if (!v)
 			d->stats.untracked++;
-		if (bump(d, s, DET_HSCAN, mix(3ull << 60 | pc << 16 | port, 0), created, now,
-			 &count, &first))
+		else
+			fresh = new_value(d, s, &v, vcode, port,
+					  mix(1ull << 60 | pc << 16 | port, dh), now);
+		uint32_t cap = s->capcnt;
+		struct det_cnt *hk = get(d, s, mix(3ull << 60 | pc << 16 | port, 0), fresh,
+					 &created, now);
+		if (hk && fresh)
+			count_one(hk);
+		if (bump(d, DET_HSCAN, hk, fresh, &count, &first))
 			REPORT(DET_HSCAN, "scan", "horizontal scan");
-		if (bump(d, s, DET_VSCAN, mix(4ull << 60 | pc << 16, dh), created, now, &count,
-			 &first))
+		if (v && s->capcnt != cap)
+			v = get(d, s, vcode, false, &created, now);
+		if (bump(d, DET_VSCAN, v, fresh, &count, &first))
 			REPORT(DET_VSCAN, "scan", "vertical scan");
 		if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1)) {
-			struct det_cnt *bp = get(d, s,
-						 mix(2ull << 60 | (uint64_t)p->dport << 16 | p->sport, dh),
-						 true, &created, now);
-			if (!bp)
+			uint64_t bcode = mix(5ull << 60 | p->dport, dh);
+			struct det_cnt *b = get(d, s, bcode, true, &created, now);
+			bool conn = false;  /* a source port never seen there */
+			if (!b)
 				d->stats.untracked++;
-			if (bump(d, s, DET_BRUTE, mix(5ull << 60 | p->dport, dh), created, now,
-				 &count, &first))
+			else
+				conn = new_value(d, s, &b, bcode, p->sport,
+						 mix(2ull << 60 | (uint64_t)p->dport << 16 | p->sport, dh),
+						 now);
+			if (bump(d, DET_BRUTE, b, conn, &count, &first))
 				REPORT(DET_BRUTE, "bruteforce", brute_name(p->dport));
 		}
 	}

@@ -44,7 +44,7 @@ struct det_config {
 	uint32_t bot_traits;        /* default 2 */
 	uint16_t login_ports[DET_MAX_LOGIN_PORTS];
 	size_t nlogin_ports;        /* default 21, 22, 23, 2323, 110, 143, 3389 */
-	size_t max_entries;         /* pairs + keys tracked in all; default 4,194,304 */
+	size_t max_entries;         /* pairs + keys tracked in all; default 16,777,216 */
 };
 
 void det_config_default(struct det_config *c);

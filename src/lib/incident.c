@@ -36,11 +36,19 @@ struct raw_ev {
 	uint8_t x[INCIDENT_EXCERPT];
 };
 
-struct inc {
-	struct incident pub;
+/* What a hit touches, apart from the rest (struct inc), so that counting
+ * one more packet is one small cache line: the incidents are many. */
+struct inc_hot {
 	uint32_t next;              /* the source's next incident + 1; 0 ends */
 	uint32_t cls;
 	uint32_t last_port, last_sensor;   /* set_add fast path */
+	uint64_t count;
+	int64_t first_s, last_s;
+	uint32_t nev;
+};
+
+struct inc {
+	struct incident pub;        /* count, first_s, last_s: from inc_hot when read */
 	bool formatted;
 	struct raw_ev raw[INCIDENT_EVIDENCE];
 };
@@ -61,6 +69,7 @@ struct classifier {
 	struct rule_matcher *rm;
 	struct det *det;
 	struct inc *v;
+	struct inc_hot *hot;
 	size_t n, cap;
 	struct csrc *src;
 	size_t nsrc, capsrc;
@@ -168,6 +177,7 @@ void classifier_free(struct classifier *c)
 	for (size_t i = 0; c->det && i < c->nsrc; i++)
 		det_src_clear(c->det, &c->src[i].det);
 	free(c->v);
+	free(c->hot);
 	free(c->src);
 	free(c->slots);
 	free(c->cls);
@@ -182,6 +192,11 @@ size_t classifier_count(const struct classifier *c)
 	return c->n;
 }
 
+const struct det_stats *classifier_det_stats(const struct classifier *c)
+{
+	return c->det ? det_get_stats(c->det) : NULL;
+}
+
 size_t classifier_sources(const struct classifier *c)
 {
 	return c->nsrc;
@@ -189,7 +204,7 @@ size_t classifier_sources(const struct classifier *c)
 
 size_t classifier_memory(const struct classifier *c)
 {
-	size_t m = sizeof *c + c->cap * sizeof *c->v + c->capsrc * sizeof *c->src +
+	size_t m = sizeof *c + c->cap * (sizeof *c->v + sizeof *c->hot) + c->capsrc * sizeof *c->src +
 		   c->nslots * sizeof *c->slots;
 	for (size_t i = 0; i < c->n; i++)
 		m += (c->v[i].pub.nports + c->v[i].pub.nsensors) * sizeof(uint32_t);
@@ -382,13 +397,13 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		s->head = 0;        /* another day: its incidents are new ones */
 		s->day = dayno;
 	}
-	struct inc *in = NULL;
-	for (uint32_t i = s->head; i; i = c->v[i - 1].next)
-		if (c->v[i - 1].cls == cls) {
-			in = &c->v[i - 1];
+	struct inc_hot *h = NULL;
+	for (uint32_t i = s->head; i; i = c->hot[i - 1].next)
+		if (c->hot[i - 1].cls == cls) {
+			h = &c->hot[i - 1];
 			break;
 		}
-	if (!in) {
+	if (!h) {
 		if (c->n >= c->cfg.max_incidents) {
 			c->dropped++;
 			return 0;
@@ -399,9 +414,13 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 			if (!nv)
 				return -ENOMEM;
 			c->v = nv;
+			struct inc_hot *nh = realloc(c->hot, cap * sizeof *nh);
+			if (!nh)
+				return -ENOMEM;
+			c->hot = nh;
 			c->cap = cap;
 		}
-		in = &c->v[c->n];
+		struct inc *in = &c->v[c->n];
 		memset(in, 0, offsetof(struct inc, raw));
 		const struct klass *k = &c->cls[cls];
 		in->pub.day = day;
@@ -411,35 +430,39 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		in->pub.taxonomy = k->taxonomy;
 		in->pub.type = k->type;
 		in->pub.sid = sid;
-		in->pub.first_s = first_s < now && first_s >= day ? first_s : now;
-		in->pub.last_s = now;
-		in->cls = cls;
-		in->last_port = in->last_sensor = UINT32_MAX;
-		in->next = s->head;
+		h = &c->hot[c->n];
+		*h = (struct inc_hot){
+			.next = s->head, .cls = cls,
+			.last_port = UINT32_MAX, .last_sensor = UINT32_MAX,
+			.first_s = first_s < now && first_s >= day ? first_s : now,
+			.last_s = now,
+		};
 		s->head = (uint32_t)++c->n;
 	}
-	struct incident *pi = &in->pub;
-	if (now < pi->first_s)
-		pi->first_s = now;
-	if (now > pi->last_s)
-		pi->last_s = now;
-	pi->count += count;
+	if (now < h->first_s)
+		h->first_s = now;
+	if (now > h->last_s)
+		h->last_s = now;
+	h->count += count;
 	uint32_t port = p->proto == 6 ? DB_PORT_TCP(p->dport)
 		      : p->proto == 17 ? DB_PORT_UDP(p->dport) : UINT32_MAX;
-	if (port != UINT32_MAX && port != in->last_port) {
-		if (set_add(&pi->ports, &pi->nports, port))
+	struct inc *in = &c->v[h - c->hot];
+	if (port != UINT32_MAX && port != h->last_port) {
+		if (set_add(&in->pub.ports, &in->pub.nports, port))
 			return -ENOMEM;
-		in->last_port = port;
+		h->last_port = port;
 	}
-	if (c->sensor_id != in->last_sensor) {
-		if (set_add(&pi->sensors, &pi->nsensors, c->sensor_id))
+	if (c->sensor_id != h->last_sensor) {
+		if (set_add(&in->pub.sensors, &in->pub.nsensors, c->sensor_id))
 			return -ENOMEM;
-		in->last_sensor = c->sensor_id;
+		h->last_sensor = c->sensor_id;
 	}
-	if (pi->nev < INCIDENT_EVIDENCE)
-		take_evidence(c, p, sid, why, &in->raw[pi->nev++]);
+	if (h->nev < INCIDENT_EVIDENCE) {
+		take_evidence(c, p, sid, why, &in->raw[h->nev++]);
+		in->pub.nev = h->nev;
+	}
 	if (c->cfg.on_hit)
-		return c->cfg.on_hit(c->cfg.hit_ctx, p, pi->name);
+		return c->cfg.on_hit(c->cfg.hit_ctx, p, c->cls[cls].name);
 	return 0;
 }
 
@@ -631,10 +654,21 @@ static int format_evidence(const struct classifier *c, const struct incident *in
 	return 0;
 }
 
+/* The counters of a hit live in inc_hot: copied out when read. */
+static struct incident *synced(struct classifier *c, size_t i)
+{
+	struct incident *in = &c->v[i].pub;
+	in->count = c->hot[i].count;
+	in->first_s = c->hot[i].first_s;
+	in->last_s = c->hot[i].last_s;
+	return in;
+}
+
 const struct incident *classifier_get(struct classifier *c, size_t i)
 {
 	if (i >= c->n)
 		return NULL;
+	synced(c, i);
 	struct inc *in = &c->v[i];
 	if (!in->formatted) {
 		for (size_t k = 0; k < in->pub.nev; k++)
@@ -651,9 +685,9 @@ const struct incident *classifier_get(struct classifier *c, size_t i)
 	return &in->pub;
 }
 
-const struct incident *classifier_peek(const struct classifier *c, size_t i)
+const struct incident *classifier_peek(struct classifier *c, size_t i)
 {
-	return i < c->n ? &c->v[i].pub : NULL;
+	return i < c->n ? synced(c, i) : NULL;
 }
 
 int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err)

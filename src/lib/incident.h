@@ -94,11 +94,14 @@ size_t classifier_count(const struct classifier *c);
 const struct incident *classifier_get(struct classifier *c, size_t i);
 /* The same without formatting the evidence (ev[].line may be NULL): for
  * listings that show no evidence. */
-const struct incident *classifier_peek(const struct classifier *c, size_t i);
+const struct incident *classifier_peek(struct classifier *c, size_t i);
 /* Merge the incidents of `day` (INT64_MIN: every day) into the database
  * (db_incident_merge), inside the caller's transaction. */
 struct db;
 int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err);
+/* The detectors' counters (NULL without detectors): `untracked` > 0 means
+ * det_config.max_entries was reached and counts are lower bounds. */
+const struct det_stats *classifier_det_stats(const struct classifier *c);
 /* Sources tracked, and the bytes held (incidents and detectors). */
 size_t classifier_sources(const struct classifier *c);
 size_t classifier_memory(const struct classifier *c);

@@ -749,6 +749,7 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
 		uint32_t ext = p->proto == 6 ? rs->extent[0][p->dport]
 			     : p->proto == 17 ? rs->extent[1][p->dport] : rs->extent_other;
 		uint32_t n = ext == EXTENT_ALL || ext > plen ? plen : ext;
+		m->stats.scanned_bytes += n;
 		if (n)
 			scan_payload(m, pl, n);
 	}

@@ -98,6 +98,7 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
  * verified, rules fired. */
 struct rule_stats {
 	uint64_t packets, payload_bytes, candidates, hits;
+	uint64_t scanned_bytes;     /* of payload_bytes, those the scan had to read */
 };
 const struct rule_stats *rule_matcher_stats(const struct rule_matcher *m);
 

@@ -313,6 +313,10 @@ static void print_incidents(struct classifier *cl)
 	if (classifier_dropped(cl))
 		printf("  (%" PRIu64 " hits beyond the incident limit not kept)\n",
 		       classifier_dropped(cl));
+	const struct det_stats *ds = classifier_det_stats(cl);
+	if (ds && ds->untracked)
+		printf("  (detectors' memory bound reached: %" PRIu64 " probes not tracked; "
+		       "their counts are lower bounds)\n", ds->untracked);
 	free(v);
 }
 

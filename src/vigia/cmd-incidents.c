@@ -544,9 +544,16 @@ int cmd_incidents(int argc, char **argv)
 	if (!o.quiet) {
 		const struct rule_stats *st = classifier_rule_stats(cl);
 		fprintf(stderr, "vigia incidents: %zu files, %" PRIu64 " frames, %" PRIu64
-			" payload bytes matched against %zu rules, %zu incidents%s\n",
+			" payload bytes matched against %zu rules (%" PRIu64 " read by the scan), "
+			"%zu incidents%s\n",
 			nfiles, frames, st->payload_bytes, rs ? rule_set_count(rs) : (size_t)0,
+			st->scanned_bytes,
 			classifier_count(cl), db ? " stored" : "");
+		const struct det_stats *ds = classifier_det_stats(cl);
+		if (ds && ds->untracked)
+			fprintf(stderr, "vigia incidents: the detectors' memory bound was reached: "
+				"%" PRIu64 " probes not tracked; their counts are lower bounds\n",
+				ds->untracked);
 	}
 	if (failed || bad)
 		rc = VG_EXIT_BADINPUT;

@@ -658,6 +658,49 @@ TEST(detector_memory_is_bounded)
 	det_free(d);
 }
 
+/* Past the values an entry holds inline, pairs are entries of their own,
+ * and the table grows meanwhile: counts stay exact. */
+TEST(detectors_count_exactly_past_inline_values_and_table_growth)
+{
+	struct det_config c;
+	det_config_default(&c);
+	c.vscan_ports = 20;
+	c.hscan_hosts = 200;
+	struct det *d;
+	CHECK(!det_new(&d, &c));
+	struct dhits h = {0};
+	struct pk k;
+	char dst[32];
+	int fired_at = -1;
+	for (int i = 0; i < 30; i++) {
+		for (int rep = 0; rep < 2; rep++) {
+			/* the same port again on the vertical target: not new */
+			struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.1",
+					 .sport = 999, .dport = (uint16_t)(1000 + i), .flags = 0x02};
+			build(&k, &s);
+			int before = h.n[DET_VSCAN];
+			det_packet(d, &k.p, on_det, &h);
+			if (before == 0 && h.n[DET_VSCAN] == 1)
+				fired_at = i;
+		}
+		/* other addresses grow the source's table */
+		for (int j = 0; j < 6; j++) {
+			snprintf(dst, sizeof dst, "192.0.2.%d", 10 + i * 6 % 200 + j);
+			struct spec o = {.proto = 6, .src = "198.51.100.7", .dst = dst, .sport = 999,
+					 .dport = (uint16_t)(5000 + j), .flags = 0x02};
+			build(&k, &o);
+			det_packet(d, &k.p, on_det, &h);
+		}
+	}
+	CHECK_EQ_I(fired_at, 19);               /* the 20th distinct port */
+	/* 20 when it fired, then every later probe of that address: the
+	 * repeat of port 1019 and both probes of 1020..1029 */
+	CHECK_EQ_U(h.count[DET_VSCAN], 20 + 1 + 2 * 10);
+	CHECK_EQ_I(h.n[DET_VSCAN], 1 + 1 + 2 * 10);
+	CHECK_EQ_I(h.n[DET_HSCAN], 0);
+	det_free(d);
+}
+
 TEST(detectors_forget_a_source_at_the_end_of_its_day)
 {
 	struct det_config c;
@@ -805,6 +848,7 @@ int main(void)
 	RUN(vigia_rules_stay_quiet_on_benign_shapes);
 	RUN(detectors_fire_at_their_thresholds);
 	RUN(detector_memory_is_bounded);
+	RUN(detectors_count_exactly_past_inline_values_and_table_growth);
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
