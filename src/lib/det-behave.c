@@ -1,20 +1,22 @@
 /* det-behave.c: behavioural detectors (see det-behave.h).
  *
- * A source's state is one open-addressing table of 32-byte entries keyed
- * by a 64-bit code:
- *   - per (protocol, port): the distinct addresses probed (horizontal);
- *   - per (protocol, address): the distinct ports probed (vertical), the
- *     first of them in the entry itself;
- *   - per (login port, address): the distinct source ports (brute force),
- *     likewise;
- *   - beyond the first value, one entry per further (address, port) or
- *     (address, port, source port) pair.
- * So a probe costs one lookup of its address's entry (is the port new
- * there?) and one of its port's, which a scanner keeps hot.  A packet on
- * a key that already fired is reported as one more.  Addresses enter as
- * 32-bit hashes, codes as 64-bit mixes: with at most a few thousand codes
- * per source a collision is practically impossible, and it would only
- * merge two counts. */
+ * A source's state is one open-addressing table of 16-byte entries keyed
+ * by a 64-bit code whose top three bits say what the entry is:
+ *   K_WORD  (protocol, port, address >> 6): a bitmap of the 64 addresses
+ *           of that block probed on that port.  The code holds the block
+ *           (IPv4 exactly; IPv6 as a 32-bit hash of all but the low six
+ *           bits), so the bitmaps can be read back address by address;
+ *   K_H     (protocol, port): distinct addresses probed (horizontal);
+ *   K_V     (protocol, address): distinct ports probed (vertical), only
+ *           once the source has probed vscan_ports ports;
+ *   K_B     (login port, address): distinct source ports (brute force),
+ *           the first one held in the entry;
+ *   K_BP    (login port, address, source port) beyond the first: a hash.
+ * A probe is then one lookup of its port's key and one of its block's
+ * bitmap, both hot while a scanner sweeps: a /24 swept on one port is 5
+ * entries.  A packet on a key that already fired is reported as one
+ * more.  The one approximation left is the IPv6 block hash: two blocks
+ * sharing it would share a bitmap. */
 #include "det-behave.h"
 
 #include <errno.h>
@@ -24,13 +26,20 @@
 #define FIRED 0x8000u
 #define NMAX 0x7fffu            /* counts saturate: past a threshold only FIRED matters */
 
-/* 16 bytes: a busy day has millions of (source, address) keys, most with
- * the one port a horizontal scanner tried, which `v` holds. */
+enum { K_WORD = 1, K_H, K_V, K_B, K_BP };
+#define KIND(k) ((uint64_t)(k) << 61)
+#define KIND_OF(code) ((unsigned)((code) >> 61))
+
 struct det_cnt {
 	uint64_t code;              /* 0: free */
-	uint16_t n;                 /* distinct values; FIRED once reported */
-	uint16_t v;                 /* per-address keys: the first value */
-	uint32_t first_s;           /* first probe of the key */
+	union {
+		struct {
+			uint16_t n;         /* distinct values; FIRED once reported */
+			uint16_t v;         /* K_B: the first source port */
+			uint32_t first_s;   /* first probe of the key */
+		};
+		uint64_t bits;              /* K_WORD */
+	};
 };
 
 struct own {
@@ -126,6 +135,13 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	return h ? h : 1;
 }
 
+/* Codes are structured, not random: slots come from a mix of them. */
+static size_t slot_of(uint64_t code)
+{
+	uint64_t h = code * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h ^ h >> 29);
+}
+
 /* The entry of code in s, created when `create` (NULL: budget spent or
  * out of memory, or absent). */
 static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool create,
@@ -133,7 +149,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 {
 	*created = false;
 	if (s->capcnt) {
-		size_t m = s->capcnt - 1, j = (size_t)code & m;
+		size_t m = s->capcnt - 1, j = slot_of(code) & m;
 		for (;; j = (j + 1) & m) {
 			if (s->cnt[j].code == code)
 				return &s->cnt[j];
@@ -153,7 +169,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 		for (size_t i = 0; i < s->capcnt; i++) {
 			if (!s->cnt[i].code)
 				continue;
-			size_t j = (size_t)s->cnt[i].code & (nc - 1);
+			size_t j = slot_of(s->cnt[i].code) & (nc - 1);
 			while (v[j].code)
 				j = (j + 1) & (nc - 1);
 			v[j] = s->cnt[i];
@@ -163,10 +179,12 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 		s->cnt = v;
 		s->capcnt = (uint32_t)nc;
 	}
-	size_t m = s->capcnt - 1, j = (size_t)code & m;
+	size_t m = s->capcnt - 1, j = slot_of(code) & m;
 	while (s->cnt[j].code)
 		j = (j + 1) & m;
-	s->cnt[j] = (struct det_cnt){.code = code, .first_s = now};
+	s->cnt[j] = (struct det_cnt){.code = code};
+	if (KIND_OF(code) != K_WORD)
+		s->cnt[j].first_s = now;
 	s->ncnt++;
 	d->stats.entries++;
 	*created = true;
@@ -180,6 +198,68 @@ static uint32_t ip_hash(const struct vg_ip *ip)
 	memcpy(&b, ip->a + 8, 8);
 	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xff51afd7ed558ccdull) ^ ip->v;
 	return (uint32_t)(h ^ h >> 32);
+}
+
+/* An address as a block of 64 and a bit: IPv4 exactly (the address >> 6,
+ * 26 bits), IPv6 as bit 32 set and a 32-bit hash of all but its low six
+ * bits. */
+static uint64_t addr_block(const struct vg_ip *ip, unsigned *bit)
+{
+	if (ip->v == 4) {
+		uint32_t a = (uint32_t)ip->a[0] << 24 | (uint32_t)ip->a[1] << 16 |
+			     (uint32_t)ip->a[2] << 8 | ip->a[3];
+		*bit = a & 63;
+		return a >> 6;
+	}
+	struct vg_ip hi = *ip;
+	*bit = hi.a[15] & 63;
+	hi.a[15] &= 0xc0;
+	return 1ull << 32 | ip_hash(&hi);
+}
+
+static unsigned proto_code(uint8_t proto)
+{
+	return proto == 6 ? 1 : proto == 17 ? 2 : 3;
+}
+
+/* The source now has vscan_ports ports: from here on each address's
+ * distinct ports are counted, starting from what the bitmaps hold. */
+static void activate_vertical(struct det *d, struct det_src *s, uint32_t now)
+{
+	s->vactive = 1;
+	size_t nw = 0;
+	for (size_t i = 0; i < s->capcnt; i++)
+		nw += s->cnt[i].code && KIND_OF(s->cnt[i].code) == K_WORD;
+	if (!nw)
+		return;
+	/* copied out: creating the counters may grow the table */
+	struct det_cnt *w = malloc(nw * sizeof *w);
+	if (!w) {
+		d->stats.untracked++;
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->capcnt; i++)
+		if (s->cnt[i].code && KIND_OF(s->cnt[i].code) == K_WORD)
+			w[k++] = s->cnt[i];
+	for (size_t i = 0; i < nw; i++) {
+		uint64_t pcc = w[i].code >> 56 & 3, blk = w[i].code & ((1ull << 33) - 1);
+		for (uint64_t bits = w[i].bits; bits; bits &= bits - 1) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			bool created;
+			struct det_cnt *v = get(d, s, KIND(K_V) | pcc << 56 | blk << 6 | b, true,
+						&created, now);
+			if (!v) {
+				d->stats.untracked++;
+				continue;
+			}
+			if (created)
+				v->first_s = s->first_probe;
+			if ((v->n & NMAX) < NMAX)
+				v->n++;
+		}
+	}
+	free(w);
 }
 
 static const char *brute_name(uint16_t port)
@@ -314,37 +394,54 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 	} while (0)
 
 	if (probe) {
-		uint64_t pc = p->proto;
-		uint32_t dh = ip_hash(&p->dst);
+		uint64_t pcc = proto_code(p->proto);
+		unsigned bit;
+		uint64_t blk = addr_block(&p->dst, &bit);
+		if (!s->first_probe)
+			s->first_probe = now;
 		bool created;
-		uint64_t vcode = mix(4ull << 60 | pc << 16, dh);
-		struct det_cnt *v = get(d, s, vcode, true, &created, now);
-		bool fresh = false;         /* (address, port) never probed before */
-		if (!v)
+		uint64_t hcode = KIND(K_H) | pcc << 56 | (uint64_t)port << 40;
+		struct det_cnt *hk = get(d, s, hcode, true, &created, now);
+		if (!hk) {
 			d->stats.untracked++;
-		else
-			fresh = new_value(d, s, &v, vcode, port,
-					  mix(1ull << 60 | pc << 16 | port, dh), now);
+		} else if (created && ++s->nports >= d->thr[DET_VSCAN] && !s->vactive) {
+			activate_vertical(d, s, now);
+			hk = get(d, s, hcode, false, &created, now);
+		}
 		uint32_t cap = s->capcnt;
-		struct det_cnt *hk = get(d, s, mix(3ull << 60 | pc << 16 | port, 0), fresh,
-					 &created, now);
+		struct det_cnt *w = get(d, s, KIND(K_WORD) | pcc << 56 | (uint64_t)port << 40 | blk,
+					true, &created, now);
+		bool fresh = false;         /* (address, port) never probed before */
+		if (!w) {
+			d->stats.untracked++;
+		} else {
+			fresh = !(w->bits >> bit & 1);
+			w->bits |= 1ull << bit;
+		}
+		if (hk && s->capcnt != cap)
+			hk = get(d, s, hcode, false, &created, now);
 		if (hk && fresh)
 			count_one(hk);
 		if (bump(d, DET_HSCAN, hk, fresh, &count, &first))
 			REPORT(DET_HSCAN, "scan", "horizontal scan");
-		if (v && s->capcnt != cap)
-			v = get(d, s, vcode, false, &created, now);
-		if (bump(d, DET_VSCAN, v, fresh, &count, &first))
-			REPORT(DET_VSCAN, "scan", "vertical scan");
+		if (s->vactive) {
+			struct det_cnt *v = get(d, s, KIND(K_V) | pcc << 56 | blk << 6 | bit, fresh,
+						&created, now);
+			if (v && fresh)
+				count_one(v);
+			if (bump(d, DET_VSCAN, v, fresh, &count, &first))
+				REPORT(DET_VSCAN, "scan", "vertical scan");
+		}
 		if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1)) {
-			uint64_t bcode = mix(5ull << 60 | p->dport, dh);
+			uint64_t id = blk << 6 | bit;
+			uint64_t bcode = KIND(K_B) | (uint64_t)p->dport << 40 | id;
 			struct det_cnt *b = get(d, s, bcode, true, &created, now);
 			bool conn = false;  /* a source port never seen there */
 			if (!b)
 				d->stats.untracked++;
 			else
 				conn = new_value(d, s, &b, bcode, p->sport,
-						 mix(2ull << 60 | (uint64_t)p->dport << 16 | p->sport, dh),
+						 KIND(K_BP) | mix((uint64_t)p->dport << 16 | p->sport, id) >> 3,
 						 now);
 			if (bump(d, DET_BRUTE, b, conn, &count, &first))
 				REPORT(DET_BRUTE, "bruteforce", brute_name(p->dport));

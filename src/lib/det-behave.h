@@ -17,13 +17,15 @@
  * All state is per source (struct det_src), so that a packet costs one
  * source lookup whatever the detectors: the classifier (incident.h) keeps
  * a det_src beside each source's incidents; det_packet() keeps its own
- * table for callers that have none.  Inside, a source holds the set of
- * (address, port) pairs it probed and a counter per key, both small hash
- * tables that grow with what the source did: a scanner sweeping a /24
- * touches a few kilobytes, which stay in cache while it scans.  Memory is
- * bounded: max_entries pairs and keys in all; beyond, new pairs are not
- * tracked (det_stats.untracked) until a source's day ends and frees its
- * state.
+ * table for callers that have none.  Inside, a source holds the addresses
+ * it probed on each port as bitmaps of 64 neighbouring addresses (a /24
+ * sweep is 4 words) and a counter per key, in one small hash table that
+ * stays in cache while the source scans.  Counts per address (vertical
+ * scans) are kept only once the source has probed vscan_ports distinct
+ * ports, rebuilt then from the bitmaps: below that no address can reach
+ * the threshold.  Memory is bounded: max_entries entries in all; beyond,
+ * new pairs are not tracked (det_stats.untracked) until a source's day
+ * ends and frees its state.
  */
 #ifndef VIGIA_DET_BEHAVE_H
 #define VIGIA_DET_BEHAVE_H
@@ -67,7 +69,10 @@ typedef int (*det_hit_cb)(void *ctx, const struct det_hit *h, const struct vg_pk
 struct det_src {
 	int32_t day;                /* days since 1970 of the state held */
 	uint8_t bot, bot_fired;
+	uint8_t vactive;            /* vertical counts kept (enough ports seen) */
 	uint32_t bot_first;
+	uint32_t first_probe;       /* the day's first probe, epoch seconds */
+	uint32_t nports;            /* distinct (protocol, port) keys */
 	uint32_t nseen, capseen, ncnt, capcnt;
 	uint64_t *seen;
 	struct det_cnt *cnt;

@@ -1,6 +1,7 @@
 /* test-rules: the rule language (parser errors, matching semantics),
  * vigia's own rule set on packets built from the public signature facts,
  * the behavioural detectors, incidents and their storage. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -701,6 +702,87 @@ TEST(detectors_count_exactly_past_inline_values_and_table_growth)
 	det_free(d);
 }
 
+static void set6(struct vg_ip *ip, const char *text)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->v = 6;
+	if (inet_pton(AF_INET6, text, ip->a) != 1)
+		abort();
+}
+
+/* Per-address port counts start once the source has vscan_ports ports,
+ * rebuilt from what it probed before: the threshold is met exactly. */
+TEST(vertical_counts_rebuilt_when_the_source_reaches_enough_ports)
+{
+	struct det_config c;
+	det_config_default(&c);
+	c.vscan_ports = 10;
+	c.hscan_hosts = 50;
+	struct det *d;
+	CHECK(!det_new(&d, &c));
+	struct dhits h = {0};
+	struct pk k;
+	/* IPv6 addresses: the decoder's packet with its addresses replaced */
+	for (int i = 0; i < 9; i++)
+		for (int t = 0; t < 2; t++) {
+			struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.1",
+					 .sport = 999, .dport = (uint16_t)(1 + i), .flags = 0x02};
+			build(&k, &s);
+			set6(&k.p.src, "2001:db8::7");
+			set6(&k.p.dst, t ? "2001:db8:1::b" : "2001:db8:1::a");
+			det_packet(d, &k.p, on_det, &h);
+		}
+	CHECK_EQ_I(h.n[DET_VSCAN], 0);
+	/* the tenth port, on ::a only */
+	struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.1", .sport = 999,
+			 .dport = 10, .flags = 0x02};
+	build(&k, &s);
+	set6(&k.p.src, "2001:db8::7");
+	set6(&k.p.dst, "2001:db8:1::a");
+	det_packet(d, &k.p, on_det, &h);
+	CHECK_EQ_I(h.n[DET_VSCAN], 1);
+	CHECK_EQ_U(h.count[DET_VSCAN], 10);
+	/* ::b has nine: a repeat there does not fire, one more port does */
+	s.dport = 9;
+	build(&k, &s);
+	set6(&k.p.src, "2001:db8::7");
+	set6(&k.p.dst, "2001:db8:1::b");
+	det_packet(d, &k.p, on_det, &h);
+	CHECK_EQ_I(h.n[DET_VSCAN], 1);
+	s.dport = 11;
+	build(&k, &s);
+	set6(&k.p.src, "2001:db8::7");
+	set6(&k.p.dst, "2001:db8:1::b");
+	det_packet(d, &k.p, on_det, &h);
+	CHECK_EQ_I(h.n[DET_VSCAN], 2);
+	det_free(d);
+}
+
+/* A sweep of a /24 on one port is a handful of entries, not 256. */
+TEST(a_sweep_of_a_slash24_costs_a_few_entries)
+{
+	struct det_config c;
+	det_config_default(&c);
+	struct det *d;
+	CHECK(!det_new(&d, &c));
+	struct dhits h = {0};
+	struct pk k;
+	char dst[32];
+	for (int rep = 0; rep < 2; rep++)
+		for (int i = 0; i < 256; i++) {
+			snprintf(dst, sizeof dst, "192.0.2.%d", i);
+			struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = dst, .sport = 999,
+					 .dport = 445, .flags = 0x02};
+			build(&k, &s);
+			det_packet(d, &k.p, on_det, &h);
+		}
+	CHECK(det_get_stats(d)->entries <= 8);
+	CHECK_EQ_I(h.n[DET_HSCAN], 512 - 8 + 1);   /* at the 8th address, then each probe */
+	CHECK_EQ_U(h.count[DET_HSCAN], 8 + 512 - 8);
+	CHECK_EQ_I(h.n[DET_VSCAN], 0);
+	det_free(d);
+}
+
 TEST(detectors_forget_a_source_at_the_end_of_its_day)
 {
 	struct det_config c;
@@ -849,6 +931,8 @@ int main(void)
 	RUN(detectors_fire_at_their_thresholds);
 	RUN(detector_memory_is_bounded);
 	RUN(detectors_count_exactly_past_inline_values_and_table_growth);
+	RUN(vertical_counts_rebuilt_when_the_source_reaches_enough_ports);
+	RUN(a_sweep_of_a_slash24_costs_a_few_entries);
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
