@@ -8,7 +8,7 @@ DESTDIR ?=
 MESON ?= meson
 WERROR ?= $(if $(CI),--werror,)
 
-.PHONY: all build asan fuzz check fuzz-smoke install demo bench clean
+.PHONY: all build asan fuzz check install demo bench clean
 
 all: build
 

@@ -256,6 +256,29 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Close f, written to tmp, and rename it over path; on a write error, or
+ * rc (an error set while writing), remove tmp instead: a reader sees the
+ * old file or the whole new one. */
+static int commit_tmp(FILE *f, const char *tmp, const char *path, int rc, struct vg_err *err)
+{
+	if (fflush(f) || ferror(f)) {
+		fclose(f);
+		remove(tmp);
+		return rc ? rc : vg_err_set(err, -EIO, "%s: write failed", tmp);
+	}
+	fclose(f);
+	if (rc) {
+		remove(tmp);
+		return rc;
+	}
+	if (rename(tmp, path)) {
+		int e2 = -errno;
+		remove(tmp);
+		return vg_err_set(err, e2, "%s: cannot rename into place: %s", path, strerror(-e2));
+	}
+	return 0;
+}
+
 static int write_view_csv(const struct an_engine *e, const struct an_view *v,
 			  const char *dir, struct vg_err *err)
 {
@@ -292,18 +315,7 @@ static int write_view_csv(const struct an_engine *e, const struct an_view *v,
 		fputc('\n', f);
 	}
 	an_top_free(&t);
-	if (fflush(f) || ferror(f)) {
-		fclose(f);
-		remove(tmp);
-		return vg_err_set(err, -EIO, "%s: write failed", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path)) {
-		int e2 = -errno;
-		remove(tmp);
-		return vg_err_set(err, e2, "%s: cannot rename into place: %s", path, strerror(-e2));
-	}
-	return 0;
+	return commit_tmp(f, tmp, path, 0, err);
 }
 
 static int write_top_csv(const struct an_engine *e, const char *dir, struct vg_err *err)
@@ -343,22 +355,7 @@ static int write_top_csv(const struct an_engine *e, const char *dir, struct vg_e
 		}
 		an_top_free(&t);
 	}
-	if (fflush(f) || ferror(f)) {
-		fclose(f);
-		remove(tmp);
-		return rc ? rc : vg_err_set(err, -EIO, "%s: write failed", tmp);
-	}
-	fclose(f);
-	if (rc) {
-		remove(tmp);
-		return rc;
-	}
-	if (rename(tmp, path)) {
-		int e2 = -errno;
-		remove(tmp);
-		return vg_err_set(err, e2, "%s: cannot rename into place: %s", path, strerror(-e2));
-	}
-	return 0;
+	return commit_tmp(f, tmp, path, rc, err);
 }
 
 int an_report_csv(const struct an_engine *e, const char *dir, struct vg_err *err)
@@ -445,16 +442,5 @@ int an_report_sources(const struct an_engine *e, const char *path, struct vg_err
 		fprintf(f, ",%u,%llu,%s,%s\n", r->h.packets, (unsigned long long)r->h.bytes, t1, t2);
 	}
 	free(c.v);
-	if (fflush(f) || ferror(f)) {
-		fclose(f);
-		remove(tmp);
-		return vg_err_set(err, -EIO, "%s: write failed", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path)) {
-		int e2 = -errno;
-		remove(tmp);
-		return vg_err_set(err, e2, "%s: cannot rename into place: %s", path, strerror(-e2));
-	}
-	return 0;
+	return commit_tmp(f, tmp, path, 0, err);
 }

@@ -177,6 +177,14 @@ static const char *const migrations[] = {
 	"  nets TEXT NOT NULL"
 	");"
 	"CREATE UNIQUE INDEX ew_alert_active ON ew_alert(kind, key) WHERE ended IS NULL;",
+	/* `vigia status`'s checks (issue 5), which status used to create by
+	 * itself: IF NOT EXISTS, so that a database that already has them
+	 * keeps its rows and still moves to this version. */
+	"CREATE TABLE IF NOT EXISTS health_check ("
+	"  time REAL NOT NULL, sensor TEXT NOT NULL, check_name TEXT NOT NULL,"
+	"  state INTEGER NOT NULL, value REAL, message TEXT NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS health_check_by_sensor ON health_check(sensor, check_name, time);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -190,6 +198,7 @@ enum stmt_id {
 	S_SRC_GET, S_SRC_PUT,
 	S_HOST_GET, S_HOST_SET,
 	S_KEY_SUMS, S_BINS_ALL, S_BINS_ONE,
+	S_INC_GET, S_INC_UPD, S_INC_ADD, S_EV_ADD,   /* issue 8: merged per ingested file */
 	S_COUNT
 };
 
@@ -236,6 +245,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BINS_ONE] = "SELECT start, key, packets, bytes FROM bin"
 		       " WHERE category = ?1 AND start >= ?2 AND start < ?3 AND sensor_id = ?4"
 		       " ORDER BY start, key",
+	[S_INC_GET] = "SELECT id, first_seen, last_seen, count, ports, sensors FROM incident"
+		      " WHERE day = ?1 AND ip = ?2 AND category = ?3 AND name = ?4",
+	[S_INC_UPD] = "UPDATE incident SET first_seen = ?5, last_seen = ?6, count = ?7, nports = ?8,"
+		      " ports = ?9, sensors = ?10 WHERE id = ?11",
+	[S_INC_ADD] = "INSERT INTO incident(day, ip, category, name, taxonomy, type, sid, first_seen,"
+		      " last_seen, count, nports, ports, sensors)"
+		      " VALUES (?1, ?2, ?3, ?4, ?12, ?13, ?14, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_EV_ADD] = "INSERT INTO evidence(incident_id, time_ns, sensor_id, line, excerpt)"
+		     " SELECT ?1, ?2, ?3, ?4, ?5"
+		     " WHERE (SELECT COUNT(*) FROM evidence WHERE incident_id = ?1) < ?6",
 };
 
 struct db_sqlite {
@@ -908,7 +927,7 @@ static int sq_mail_sent_add(struct db *db, int64_t day, const char *member, cons
 }
 
 /* ---- issue 8: incidents ---------------------------------------------------
- * Written once per classified day, so prepared per call. */
+ * Merged for every ingested file: the statements are prepared once. */
 
 static int sensors_text(const uint32_t *v, size_t n, char **out)
 {
@@ -937,11 +956,8 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 	char *stext = NULL;
 	int64_t id = 0, first = in->first_s, last = in->last_s;
 	uint64_t count = in->count;
-	int r = 0, rc = sqlite3_prepare_v2(d->h,
-		"SELECT id, first_seen, last_seen, count, ports, sensors FROM incident"
-		" WHERE day = ?1 AND ip = ?2 AND category = ?3 AND name = ?4", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return fail(d, err, rc, "preparing the incident query");
+	int r = 0, rc;
+	s = use(d, S_INC_GET);
 	sqlite3_bind_int64(s, 1, in->day);
 	sqlite3_bind_text(s, 2, ipt, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, in->category, -1, SQLITE_STATIC);
@@ -962,7 +978,7 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 	} else if (rc != SQLITE_DONE) {
 		r = fail(d, err, rc, "reading an incident");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	s = NULL;
 	if (r)
 		goto out;
@@ -972,20 +988,13 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 		r = vg_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = sqlite3_prepare_v2(d->h, id
-		? "UPDATE incident SET first_seen = ?5, last_seen = ?6, count = ?7, nports = ?8,"
-		  " ports = ?9, sensors = ?10 WHERE id = ?11"
-		: "INSERT INTO incident(day, ip, category, name, taxonomy, type, sid, first_seen,"
-		  " last_seen, count, nports, ports, sensors)"
-		  " VALUES (?1, ?2, ?3, ?4, ?12, ?13, ?14, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		r = fail(d, err, rc, "preparing the incident write");
-		goto out;
+	s = use(d, id ? S_INC_UPD : S_INC_ADD);
+	if (!id) {
+		sqlite3_bind_int64(s, 1, in->day);
+		sqlite3_bind_text(s, 2, ipt, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, in->category, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, in->name, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(s, 1, in->day);
-	sqlite3_bind_text(s, 2, ipt, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, in->category, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, in->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, first);
 	sqlite3_bind_int64(s, 6, last);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)count);
@@ -1000,7 +1009,7 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 		sqlite3_bind_int64(s, 14, in->sid);
 	}
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	s = NULL;
 	if (rc != SQLITE_DONE) {
 		r = fail(d, err, rc, "writing an incident");
@@ -1008,14 +1017,7 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 	}
 	if (!id)
 		id = sqlite3_last_insert_rowid(d->h);
-	rc = sqlite3_prepare_v2(d->h,
-		"INSERT INTO evidence(incident_id, time_ns, sensor_id, line, excerpt)"
-		" SELECT ?1, ?2, ?3, ?4, ?5"
-		" WHERE (SELECT COUNT(*) FROM evidence WHERE incident_id = ?1) < ?6", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		r = fail(d, err, rc, "preparing the evidence write");
-		goto out;
-	}
+	s = use(d, S_EV_ADD);
 	for (size_t i = 0; i < nev && !r; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, id);
@@ -1030,7 +1032,7 @@ static int sq_incident_merge(struct db *db, const struct db_incident *in,
 	}
 out:
 	if (s)
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	free(ports);
 	free(sens);
 	free(uports);

@@ -47,8 +47,9 @@ static int ftp_known(const char *l)
 	return 0;
 }
 
-static void ftp_line(struct ftp_state *st, struct svc_io *io)
+static void ftp_line(void *state, struct svc_io *io)
 {
+	struct ftp_state *st = state;
 	const char *l = st->line.buf, *arg;
 
 	if (++st->cmds > FTP_MAX_CMDS) {
@@ -94,16 +95,8 @@ static void ftp_line(struct ftp_state *st, struct svc_io *io)
 static int ftp_input(void *state, struct svc_io *io, const uint8_t *buf, size_t len)
 {
 	struct ftp_state *st = state;
-	size_t off = 0;
 
-	while (off < len && !st->done) {
-		int done;
-		off += svc_line_feed(&st->line, buf + off, len - off, &done);
-		if (!done)
-			break;
-		ftp_line(st, io);
-		svc_line_clear(&st->line);
-	}
+	svc_line_input(&st->line, &st->done, buf, len, ftp_line, st, io);
 	return 0;
 }
 

@@ -76,8 +76,9 @@ static void imap_bad(struct imap_state *st, struct svc_io *io, const char *tag, 
 		svc_sendf(io, "%s %s\r\n", tag, msg);
 }
 
-static void imap_line(struct imap_state *st, struct svc_io *io)
+static void imap_line(void *state, struct svc_io *io)
 {
+	struct imap_state *st = state;
 	char tag[IMAP_TAG_MAX], user[128], pass[128];
 	const char *l = st->line.buf, *sp, *arg;
 
@@ -141,16 +142,8 @@ static void imap_line(struct imap_state *st, struct svc_io *io)
 static int imap_input(void *state, struct svc_io *io, const uint8_t *buf, size_t len)
 {
 	struct imap_state *st = state;
-	size_t off = 0;
 
-	while (off < len && !st->done) {
-		int done;
-		off += svc_line_feed(&st->line, buf + off, len - off, &done);
-		if (!done)
-			break;
-		imap_line(st, io);
-		svc_line_clear(&st->line);
-	}
+	svc_line_input(&st->line, &st->done, buf, len, imap_line, st, io);
 	return 0;
 }
 

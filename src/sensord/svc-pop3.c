@@ -37,8 +37,9 @@ static void pop3_bad(struct pop3_state *st, struct svc_io *io, const char *msg)
 		svc_send_str(io, msg);
 }
 
-static void pop3_line(struct pop3_state *st, struct svc_io *io)
+static void pop3_line(void *state, struct svc_io *io)
 {
+	struct pop3_state *st = state;
 	const char *l = st->line.buf, *arg;
 
 	if (++st->cmds > POP3_MAX_CMDS) {
@@ -79,16 +80,8 @@ static void pop3_line(struct pop3_state *st, struct svc_io *io)
 static int pop3_input(void *state, struct svc_io *io, const uint8_t *buf, size_t len)
 {
 	struct pop3_state *st = state;
-	size_t off = 0;
 
-	while (off < len && !st->done) {
-		int done;
-		off += svc_line_feed(&st->line, buf + off, len - off, &done);
-		if (!done)
-			break;
-		pop3_line(st, io);
-		svc_line_clear(&st->line);
-	}
+	svc_line_input(&st->line, &st->done, buf, len, pop3_line, st, io);
 	return 0;
 }
 

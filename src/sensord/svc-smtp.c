@@ -125,22 +125,21 @@ static void smtp_line(struct smtp_state *st, struct svc_io *io)
 	}
 }
 
+static void smtp_any_line(void *state, struct svc_io *io)
+{
+	struct smtp_state *st = state;
+
+	if (st->in_data)
+		smtp_data_line(st, io);
+	else
+		smtp_line(st, io);
+}
+
 static int smtp_input(void *state, struct svc_io *io, const uint8_t *buf, size_t len)
 {
 	struct smtp_state *st = state;
-	size_t off = 0;
 
-	while (off < len && !st->done) {
-		int done;
-		off += svc_line_feed(&st->line, buf + off, len - off, &done);
-		if (!done)
-			break;
-		if (st->in_data)
-			smtp_data_line(st, io);
-		else
-			smtp_line(st, io);
-		svc_line_clear(&st->line);
-	}
+	svc_line_input(&st->line, &st->done, buf, len, smtp_any_line, st, io);
 	return 0;
 }
 

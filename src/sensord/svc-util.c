@@ -39,6 +39,22 @@ void svc_line_clear(struct svc_line *l)
 	l->buf[0] = '\0';
 }
 
+void svc_line_input(struct svc_line *l, const uint8_t *stop, const uint8_t *buf, size_t len,
+		    void (*on_line)(void *state, struct svc_io *io), void *state,
+		    struct svc_io *io)
+{
+	size_t off = 0;
+
+	while (off < len && !*stop) {
+		int done;
+		off += svc_line_feed(l, buf + off, len - off, &done);
+		if (!done)
+			break;
+		on_line(state, io);
+		svc_line_clear(l);
+	}
+}
+
 const char *svc_verb(const char *line, const char *w)
 {
 	size_t n = strlen(w);

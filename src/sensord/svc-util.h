@@ -32,6 +32,15 @@ struct svc_line {
 size_t svc_line_feed(struct svc_line *l, const uint8_t *buf, size_t len, int *done);
 void svc_line_clear(struct svc_line *l);
 
+/* The input loop of the line-oriented services (FTP, POP3, IMAP, SMTP):
+ * feed buf to l and call on_line(state, io) on each complete line, then
+ * clear it; stop at the end of buf or as soon as *stop is set (the service
+ * closed the connection: what follows is not answered).  A line cut by the
+ * end of buf waits in l for the next call. */
+void svc_line_input(struct svc_line *l, const uint8_t *stop, const uint8_t *buf, size_t len,
+		    void (*on_line)(void *state, struct svc_io *io), void *state,
+		    struct svc_io *io);
+
 /* If line starts with the word w (case-insensitive) followed by a space
  * or the end, return the argument (spaces skipped; "" when none), else
  * NULL. */

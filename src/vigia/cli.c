@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "geo-rir.h"
 #include "rule-set.h"
 #include "sanitize.h"
 #include "util-cidr.h"
@@ -97,4 +99,71 @@ int cli_load_rules(const char *who, const char *const *files, size_t n,
 	}
 	*out = rs;
 	return VG_EXIT_OK;
+}
+
+int cli_push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int cli_parse_bin(const char *who, const char *arg, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || *end || !v || v > 86400) {
+		fprintf(stderr, "%s: --bin must be 1..86400 seconds, not '%s'\n", who, arg);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_load_geo(const char *who, const char *const *files, size_t n, struct geo_db **out)
+{
+	struct vg_err err = {0};
+	*out = NULL;
+	if (!n)
+		return VG_EXIT_OK;
+	struct geo_db *geo = geo_db_new();
+	if (!geo) {
+		fprintf(stderr, "%s: out of memory\n", who);
+		return VG_EXIT_FATAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (geo_db_load_file(geo, files[i], &err)) {
+			fprintf(stderr, "%s: %s\n", who, err.msg);
+			geo_db_free(geo);
+			return VG_EXIT_FATAL;
+		}
+	if (geo_db_finalize(geo, &err)) {
+		fprintf(stderr, "%s: %s\n", who, err.msg);
+		geo_db_free(geo);
+		return VG_EXIT_FATAL;
+	}
+	*out = geo;
+	return VG_EXIT_OK;
+}
+
+char *cli_read_password(const char *path, struct vg_err *err)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		vg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char buf[512];
+	char *p = fgets(buf, sizeof buf, f) ? strdup(buf) : strdup("");
+	fclose(f);
+	if (p)
+		p[strcspn(p, "\r\n")] = '\0';
+	else
+		vg_err_set(err, -ENOMEM, "out of memory");
+	explicit_bzero(buf, sizeof buf);
+	return p;
 }

@@ -27,4 +27,25 @@ struct cidr_set;
 int cli_load_rules(const char *who, const char *const *files, size_t n,
 		   const struct cidr_set *home, int default_optional, struct rule_set **out);
 
+/* Append s to the list *v of *n strings (not copied: argv outlives the
+ * command).  -ENOMEM when out of memory, *v then unchanged. */
+int cli_push(const char ***v, size_t *n, const char *s);
+
+/* A --bin argument: whole seconds, 1..86400 (one bin never spans more
+ * than a day).  Prints the error prefixed with `who` and returns -1 when
+ * arg is anything else. */
+int cli_parse_bin(const char *who, const char *arg, unsigned *out);
+
+struct geo_db;
+
+/* The RIR delegation files, loaded and finalized into *out (NULL when n
+ * is 0).  Prints the error prefixed with `who`; returns a VG_EXIT_* code. */
+int cli_load_geo(const char *who, const char *const *files, size_t n, struct geo_db **out);
+
+struct vg_err;
+
+/* The first line of a password file, without its line end (malloc'd; the
+ * caller frees it), or NULL with err set.  The stack copy is wiped. */
+char *cli_read_password(const char *path, struct vg_err *err);
+
 #endif

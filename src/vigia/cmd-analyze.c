@@ -75,16 +75,6 @@ struct analyze_opts {
 	const char *incidents_jsonl;
 };
 
-static int push_str(const char ***v, size_t *n, const char *s)
-{
-	const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct analyze_opts *o)
 {
 	static const struct option longopts[] = {
@@ -110,7 +100,6 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	while ((c = getopt_long(argc, argv, "H:r:p:b:j:c:s:qhIR:J:", longopts, NULL)) != -1) {
 		struct vg_err err = {0};
 		struct cidr net;
-		char *end;
 		switch (c) {
 		case 'H':
 			if (cidr_parse(optarg, &net, &err)) {
@@ -118,11 +107,11 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 				return -1;
 			}
 			if (cidr_set_add(&o->honeynets, &net) ||
-			    push_str(&o->honeynet_text, &o->nhoneynet_text, optarg))
+			    cli_push(&o->honeynet_text, &o->nhoneynet_text, optarg))
 				return -1;
 			break;
 		case 'r':
-			if (push_str(&o->rir, &o->nrir, optarg))
+			if (cli_push(&o->rir, &o->nrir, optarg))
 				return -1;
 			break;
 		case 'p':
@@ -131,16 +120,10 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		case 'P':
 			o->no_p0f = true;
 			break;
-		case 'b': {
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > 86400) {
-				fprintf(stderr, "vigia analyze: --bin must be 1..86400 seconds, not '%s'\n", optarg);
+		case 'b':
+			if (cli_parse_bin("vigia analyze", optarg, &o->bin))
 				return -1;
-			}
-			o->bin = (unsigned)v;
 			break;
-		}
 		case 'j':
 			o->json = optarg;
 			break;
@@ -154,7 +137,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			o->incidents = true;
 			break;
 		case 'R':
-			if (push_str(&o->rules, &o->nrules, optarg))
+			if (cli_push(&o->rules, &o->nrules, optarg))
 				return -1;
 			o->incidents = true;
 			break;
@@ -362,25 +345,10 @@ int cmd_analyze(int argc, char **argv)
 		goto out;
 	}
 
-	if (o.nrir) {
-		geo = geo_db_new();
-		if (!geo) {
-			fprintf(stderr, "vigia analyze: out of memory\n");
-			rc = VG_EXIT_FATAL;
-			goto out;
-		}
-		for (size_t i = 0; i < o.nrir; i++) {
-			if (geo_db_load_file(geo, o.rir[i], &err)) {
-				fprintf(stderr, "vigia analyze: %s\n", err.msg);
-				rc = VG_EXIT_FATAL;
-				goto out;
-			}
-		}
-		if (geo_db_finalize(geo, &err)) {
-			fprintf(stderr, "vigia analyze: %s\n", err.msg);
-			rc = VG_EXIT_FATAL;
-			goto out;
-		}
+	int gr = cli_load_geo("vigia analyze", o.rir, o.nrir, &geo);
+	if (gr) {
+		rc = gr;
+		goto out;
 	}
 	if (!o.no_p0f) {
 		if (fp_db_load(&fp, o.p0f, &err)) {

@@ -101,22 +101,8 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!cfg->nnational)
 		fprintf(stderr, "vigia export: %s has no 'national' codes: every source is foreign\n", cpath);
-	if (nrir) {
-		geo = geo_db_new();
-		if (!geo) {
-			fprintf(stderr, "vigia export: out of memory\n");
-			goto done;
-		}
-		for (size_t i = 0; i < nrir; i++)
-			if (geo_db_load_file(geo, rir[i], &err) < 0) {
-				fprintf(stderr, "vigia export: %s\n", err.msg);
-				goto done;
-			}
-		if (geo_db_finalize(geo, &err) < 0) {
-			fprintf(stderr, "vigia export: %s\n", err.msg);
-			goto done;
-		}
-	}
+	if (cli_load_geo("vigia export", rir, nrir, &geo))
+		goto done;
 	if (out) {
 		size_t tl = strlen(out) + 8;
 		if (!(tmp = malloc(tl)))

@@ -72,16 +72,6 @@ struct opts {
 	bool quiet;
 };
 
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -109,33 +99,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'a': o->archive = optarg; break;
 		case 'd': o->db = optarg; break;
 		case 'S':
-			if (push(&o->sensors, &o->nsensors, optarg))
+			if (cli_push(&o->sensors, &o->nsensors, optarg))
 				return -1;
 			break;
 		case 'r':
-			if (push(&o->rir, &o->nrir, optarg))
+			if (cli_push(&o->rir, &o->nrir, optarg))
 				return -1;
 			break;
 		case 'p': o->p0f = optarg; break;
 		case 'P': o->no_p0f = true; break;
 		case 'W': o->no_ew = true; break;
 		case 'R':
-			if (push(&o->rules, &o->nrules, optarg))
+			if (cli_push(&o->rules, &o->nrules, optarg))
 				return -1;
 			break;
 		case 'N': o->no_classify = true; break;
-		case 'b': {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || !v || v > 86400) {
-				fprintf(stderr, "vigia ingest: --bin must be 1..86400 seconds, not '%s'\n",
-					optarg);
+		case 'b':
+			if (cli_parse_bin("vigia ingest", optarg, &o->bin))
 				return -1;
-			}
-			o->bin = (unsigned)v;
 			break;
-		}
 		case 'q': o->quiet = true; break;
 		case 'h':
 			usage(stdout);
@@ -377,26 +359,13 @@ int cmd_ingest(int argc, char **argv)
 		rc = VG_EXIT_FATAL;
 		goto out;
 	}
-	qsort(files.v, files.n, sizeof *files.v, cmp_item);
+	if (files.n) /* qsort of NULL is undefined, even for 0 items */
+		qsort(files.v, files.n, sizeof *files.v, cmp_item);
 
-	if (o.nrir) {
-		geo = geo_db_new();
-		if (!geo) {
-			fprintf(stderr, "vigia ingest: out of memory\n");
-			rc = VG_EXIT_FATAL;
-			goto out;
-		}
-		for (size_t i = 0; i < o.nrir; i++)
-			if (geo_db_load_file(geo, o.rir[i], &err)) {
-				fprintf(stderr, "vigia ingest: %s\n", err.msg);
-				rc = VG_EXIT_FATAL;
-				goto out;
-			}
-		if (geo_db_finalize(geo, &err)) {
-			fprintf(stderr, "vigia ingest: %s\n", err.msg);
-			rc = VG_EXIT_FATAL;
-			goto out;
-		}
+	int gr = cli_load_geo("vigia ingest", o.rir, o.nrir, &geo);
+	if (gr) {
+		rc = gr;
+		goto out;
 	}
 	if (!o.no_p0f && fp_db_load(&fp, o.p0f, &err)) {
 		fprintf(stderr, "vigia ingest: %s\n", err.msg);

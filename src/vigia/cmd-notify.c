@@ -474,24 +474,6 @@ static char *html_pre(const char *t)
 	return b.p;
 }
 
-static char *read_password(const char *path, struct vg_err *err)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		vg_err_set(err, -errno, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char buf[512];
-	char *p = fgets(buf, sizeof buf, f) ? strdup(buf) : strdup("");
-	fclose(f);
-	if (p)
-		p[strcspn(p, "\r\n")] = '\0';
-	else
-		vg_err_set(err, -ENOMEM, "out of memory");
-	explicit_bzero(buf, sizeof buf);
-	return p;
-}
-
 /* --- --list ----------------------------------------------------------------------- */
 
 static int on_history(const struct db_notification *n, void *ctx)
@@ -707,7 +689,7 @@ int cmd_notify(int argc, char **argv)
 	struct mail_smtp smtp = {0};
 	if (!dry && !outbox) {
 		if (cfg->mail.smtp_password_file &&
-		    !(password = read_password(cfg->mail.smtp_password_file, &err))) {
+		    !(password = cli_read_password(cfg->mail.smtp_password_file, &err))) {
 			say(stderr, "vigia notify: %s", err.msg);
 			goto done;
 		}

@@ -28,6 +28,7 @@
 
 #include "cfg-central.h"
 #include "commands.h"
+#include "db.h"
 #include "sshrun.h"
 
 enum st { ST_OK = 0, ST_WARN = 1, ST_CRIT = 2, ST_UNKNOWN = 3 };
@@ -312,27 +313,24 @@ static void *worker(void *arg)
 
 /* ---- storage ----------------------------------------------------------- */
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS health_check ("
-	" time REAL NOT NULL, sensor TEXT NOT NULL, check_name TEXT NOT NULL,"
-	" state INTEGER NOT NULL, value REAL, message TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS health_check_by_sensor ON health_check(sensor, check_name, time);";
-
+/* The table is the database's (a migration in db-sqlite.c): db_open
+ * creates or upgrades the file, then the checks are written and read
+ * with SQLite directly, as db.h has no calls for them. */
 static int db_open_status(const char *path, sqlite3 **db)
 {
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	struct vg_err err = {0};
+	struct db *d;
+	if (db_open(&d, path, &err) < 0) {
+		fprintf(stderr, "vigia status: %s\n", err.msg);
+		return -1;
+	}
+	db_close(d);
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		fprintf(stderr, "vigia status: %s: %s\n", path, sqlite3_errmsg(*db));
 		sqlite3_close(*db);
 		return -1;
 	}
 	sqlite3_busy_timeout(*db, 10000);
-	char *e = NULL;
-	if (sqlite3_exec(*db, schema, NULL, NULL, &e) != SQLITE_OK) {
-		fprintf(stderr, "vigia status: %s: %s\n", path, e);
-		sqlite3_free(e);
-		sqlite3_close(*db);
-		return -1;
-	}
 	return 0;
 }
 

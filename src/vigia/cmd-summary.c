@@ -120,24 +120,6 @@ static bool wanted(const struct opts *o, const char *name)
 	return false;
 }
 
-/* The first line of the password file, without its line end. */
-static char *read_password(const char *path, struct vg_err *err)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		vg_err_set(err, -errno, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char buf[512];
-	char *p = fgets(buf, sizeof buf, f) ? strdup(buf) : strdup("");
-	fclose(f);
-	if (p)
-		p[strcspn(p, "\r\n")] = '\0';
-	else
-		vg_err_set(err, -ENOMEM, "out of memory");
-	return p;
-}
-
 struct run {
 	const struct opts *o;
 	const struct cfg_central *c;
@@ -328,7 +310,7 @@ int cmd_summary(int argc, char **argv)
 	r.inner = inner;
 	r.inner_len = ilen;
 	if (c->mail.smtp_password_file && !o.outbox && !o.dry_run &&
-	    !(password = read_password(c->mail.smtp_password_file, &err))) {
+	    !(password = cli_read_password(c->mail.smtp_password_file, &err))) {
 		say(stderr, "vigia summary: nothing sent: %s", err.msg);
 		goto out;
 	}
