@@ -40,6 +40,9 @@ SD=$B/src/sensord/vigia-sensord
 GW=$B/src/gateway/vigia-gateway
 GEN=$B/bench/vigia-gen-day
 PCAPS=$SRC/tests/data/pcaps
+# the source tree's rules for ingest's classification (an installed vigia
+# finds its own)
+export VIGIA_RULES=${VIGIA_RULES:-$SRC/rules/vigia.rules}
 T0=$(date +%s)
 NSTAGES=7
 

@@ -82,6 +82,7 @@ struct classifier {
 	uint32_t det_cls[16];
 	size_t ndet;
 	uint64_t dropped;
+	int32_t swept;              /* day up to which stale detector state was freed */
 	/* the packet being classified; its source is looked up when needed */
 	struct csrc *cur;
 	const struct vg_pkt *cur_pkt;
@@ -504,11 +505,25 @@ static int on_det(void *ctx, const struct det_hit *h, const struct vg_pkt *p)
 	return r;
 }
 
+/* The traffic reached a new day: the detectors' state of sources last
+ * seen on an earlier day can never count again (it is per day), so a run
+ * over many days (a backfill) holds only what the current day needs. */
+static void sweep(struct classifier *c, int32_t day)
+{
+	for (size_t i = 0; i < c->nsrc; i++)
+		if (c->src[i].det.day < day && c->src[i].det.ncnt)
+			det_src_clear(c->det, &c->src[i].det);
+	c->swept = day;
+}
+
 int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 			 const struct cidr_set *honeynets, uint32_t *hint)
 {
 	if (!p || !p->ipver)
 		return 0;
+	int32_t day = (int32_t)(p->ts_ns / 1000000000u / 86400u);
+	if (c->det && day > c->swept)
+		sweep(c, day);
 	int r = 0;
 	c->cur = NULL;
 	c->cur_pkt = p;

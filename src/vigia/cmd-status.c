@@ -7,16 +7,16 @@
  * a table, JSON or HTML, stored in the database (table health_check) for
  * `--history`, and summed up in a Nagios plug-in exit status.
  *
- * The JSON is parsed with json-c: the document comes from the sensor and
- * is untrusted, and a well-kept parser beats a hand-written one there.
- * The --json document is built with json-c too (util-json.h's names
- * clash with json-c's; jansson's json_null() would clash at link time). */
+ * The document comes from the sensor and is untrusted: status-eval (the
+ * library) parses it within its length and makes the checks; a libFuzzer
+ * harness (fuzz/fuzz-status-eval.c) covers it.  The --json document is
+ * built with json-c (util-json.h's names clash with json-c's; jansson's
+ * json_null() would clash at link time). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,243 +30,48 @@
 #include "commands.h"
 #include "db.h"
 #include "sshrun.h"
-
-enum st { ST_OK = 0, ST_WARN = 1, ST_CRIT = 2, ST_UNKNOWN = 3 };
-static const char *const st_name[] = {"OK", "WARN", "CRIT", "UNKNOWN"};
-
-enum chk { C_SSH, C_SENSORD, C_DISK, C_CLOCK, C_NTP, C_UPTIME, C_CAPTURE, C_DROPS, C_BACKLOG, C_N };
-static const char *const chk_name[C_N] = {
-	"ssh", "sensord", "disk", "clock", "ntp", "uptime", "capture", "drops", "backlog",
-};
-
-struct check {
-	enum st st;
-	double value;               /* NAN when none */
-	char msg[256];
-};
+#include "status-eval.h"
 
 struct sensor_result {
 	const struct cfg_sensor *s;
-	struct check c[C_N];
-	enum st worst;
+	struct status_check c[STATUS_NCHECKS];
+	enum status_state worst;
 };
 
 /* CRIT dominates, then WARN, then UNKNOWN (a check that could not run
  * must not hide a known problem elsewhere). */
-static int rank(enum st s)
+static int rank(enum status_state s)
 {
 	static const int r[] = {0, 2, 3, 1};
 	return r[s];
 }
 
-static enum st worse(enum st a, enum st b)
+static enum status_state worse(enum status_state a, enum status_state b)
 {
 	return rank(a) >= rank(b) ? a : b;
 }
 
-static void set(struct check *k, enum st st, double v, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set(struct check *k, enum st st, double v, const char *fmt, ...)
-{
-	k->st = st;
-	k->value = v;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(k->msg, sizeof k->msg, fmt, ap);
-	va_end(ap);
-}
-
-static enum st level(double v, double warn, double crit)
-{
-	return v >= crit ? ST_CRIT : v >= warn ? ST_WARN : ST_OK;
-}
-
-static bool parse_time(const char *s, double *out)
-{
-	struct tm tm = {0};
-	const char *e = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!e)
-		return false;
-	double frac = 0;
-	if (*e == '.') {
-		char *end;
-		frac = strtod(e, &end);
-		e = end;
-	}
-	if (strcmp(e, "Z"))
-		return false;
-	*out = (double)timegm(&tm) + frac;
-	return true;
-}
-
-static const char *human_age(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		snprintf(buf, len, "in the future (%.0f s)", -s);
-	else if (s < 120)
-		snprintf(buf, len, "%.0f s", s);
-	else if (s < 7200)
-		snprintf(buf, len, "%.0f min", s / 60);
-	else if (s < 172800)
-		snprintf(buf, len, "%.1f h", s / 3600);
-	else
-		snprintf(buf, len, "%.1f days", s / 86400);
-	return buf;
-}
-
-static json_object *get(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v))
-		return v;
-	return NULL;
-}
-
-static bool is_obj(json_object *o)
-{
-	return o && json_object_is_type(o, json_type_object);
-}
-
-static double num(json_object *o, const char *k)
-{
-	json_object *v = get(o, k);
-	if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
-		return json_object_get_double(v);
-	return 0;
-}
-
-static long long integer(json_object *o, const char *k)
-{
-	json_object *v = get(o, k);
-	return v && json_object_is_type(v, json_type_int) ? (long long)json_object_get_int64(v) : 0;
-}
-
-static const char *str(json_object *o, const char *k)
-{
-	json_object *v = get(o, k);
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static bool truth(json_object *o, const char *k)
-{
-	json_object *v = get(o, k);
-	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-}
-
+/* The reply is untrusted (the sensor may be compromised): status-eval
+ * parses it within its length and turns it into the checks. */
 static void evaluate(const struct cfg_central *c, struct sensor_result *sr,
 		     const struct run_result *rr, double now)
 {
-	const struct cfg_status *th = &c->status;
-	struct check *k = sr->c;
-	char a[64];
-	double rtt = (rr->t_end - rr->t_start) * 1000;
-	enum json_tokener_error jerr = json_tokener_success;
-	json_object *doc = rr->status == 0 ? json_tokener_parse_verbose(rr->out, &jerr) : NULL;
-	if (rr->status != 0 || !is_obj(doc)) {
+	if (rr->status != 0) {
 		char line[300];
-		if (rr->status == 0)
-			snprintf(line, sizeof line, "status reply is not a JSON object: %s",
-					json_tokener_error_desc(jerr));
-		else
-			run_err_line(rr, line, sizeof line);
-		set(&k[C_SSH], ST_CRIT, NAN, "unreachable: %s", line);
-		for (int i = 1; i < C_N; i++)
-			set(&k[i], ST_UNKNOWN, NAN, "not checked: sensor unreachable");
-		json_object_put(doc);
+		run_err_line(rr, line, sizeof line);
+		status_eval_unreachable(line, sr->c);
 		return;
 	}
-	set(&k[C_SSH], level(rtt, th->rtt_warn_ms, th->rtt_crit_ms), rtt,
-			"reachable, round trip %.0f ms", rtt);
-
-	json_object *sd = get(doc, "sensord");
-	if (truth(sd, "running")) {
-		const char *since = str(sd, "since");
-		set(&k[C_SENSORD], ST_OK, (double)integer(sd, "pid"), "running, pid %lld since %s",
-				integer(sd, "pid"), since ? since : "?");
-	} else {
-		set(&k[C_SENSORD], ST_CRIT, NAN, "vigia-sensord is not running (no lock on the spool)");
-	}
-
-	json_object *fs = get(doc, "fs");
-	if (is_obj(fs)) {
-		double used = num(fs, "used_percent");
-		double avail = num(fs, "avail_bytes");
-		set(&k[C_DISK], level(used, th->disk_warn_pct, th->disk_crit_pct), used,
-				"spool file system %.1f%% used, %.0f MiB free", used, avail / 1048576);
-	} else {
-		set(&k[C_DISK], ST_UNKNOWN, NAN, "spool file system unknown");
-	}
-
-	/* The gateway reads its clock and sends it at once, so it was read
-	 * between our start and the first byte of the reply, and nearest the
-	 * latter: the whole ssh handshake comes before it.  The offset is taken
-	 * at the arrival (error: the one-way network delay), and the bound is
-	 * the whole interval. */
-	double stime = num(doc, "time");
-	double arrive = rr->t_first ? rr->t_first : rr->t_end;
-	double off = stime - arrive, unc = arrive - rr->t_start;
-	if (stime > 0)
-		set(&k[C_CLOCK], level(fabs(off), th->clock_warn_s, th->clock_crit_s), off,
-				"sensor clock %+.3f s from ours (measured within %.3f s)", off, unc);
-	else
-		set(&k[C_CLOCK], ST_UNKNOWN, NAN, "no time in the reply");
-
-	json_object *ntp = get(doc, "ntp");
-	if (truth(ntp, "synced"))
-		set(&k[C_NTP], ST_OK, 1, "kernel reports NTP sync (max error %.3f s)",
-				num(ntp, "maxerror_seconds"));
-	else
-		set(&k[C_NTP], th->ntp_unsync_crit ? ST_CRIT : ST_WARN, 0,
-				"kernel clock not synchronised (adjtimex state %lld)", integer(ntp, "state"));
-
-	double up = num(doc, "uptime_seconds");
-	set(&k[C_UPTIME], th->uptime_warn_s && up < th->uptime_warn_s ? ST_WARN : ST_OK, up,
-			"up %s%s", human_age(up, a, sizeof a),
-			th->uptime_warn_s && up < th->uptime_warn_s ? " (rebooted recently)" : "");
-
-	json_object *sj = get(doc, "status_json");
-	double ref = stime > 0 ? stime : now;   /* the sensor's own clock: skew does not count twice */
-	if (!is_obj(sj)) {
-		set(&k[C_CAPTURE], ST_WARN, NAN, "no status.json in the spool");
-		set(&k[C_DROPS], ST_UNKNOWN, NAN, "no status.json in the spool");
-	} else {
-		const char *mode = str(sj, "mode");
-		double last = 0, updated = 0, start = 0;
-		bool has_last = parse_time(str(sj, "last_packet_time"), &last);
-		parse_time(str(sj, "updated"), &updated);
-		parse_time(str(sj, "start_time"), &start);
-		if (mode && !strcmp(mode, "replay")) {
-			set(&k[C_CAPTURE], ST_OK, NAN, "replay mode: capture not checked");
-		} else {
-			double age = has_last ? ref - last : start ? ref - start : NAN;
-			double stale = updated ? ref - updated : NAN;
-			enum st s1 = isnan(age) ? ST_UNKNOWN : level(age, th->stall_warn_s, th->stall_crit_s);
-			set(&k[C_CAPTURE], s1, age, "%s %s ago%s", has_last ? "last packet" : "no packet since start",
-					isnan(age) ? "?" : human_age(age, a, sizeof a),
-					stale > th->stall_warn_s ? " (status.json not updated either)" : "");
-		}
-		double drops = num(sj, "capture_drops");
-		set(&k[C_DROPS], level(drops, (double)th->drops_warn, (double)th->drops_crit), drops,
-				"%.0f packets dropped by the capture since start", drops);
-	}
-
-	json_object *man = get(doc, "manifest");
-	const char *oldest = str(man, "oldest_new_completed");
-	double t_old;
-	if (!is_obj(man)) {
-		set(&k[C_BACKLOG], ST_UNKNOWN, NAN, "no MANIFEST in the spool");
-	} else if (!oldest || !parse_time(oldest, &t_old)) {
-		set(&k[C_BACKLOG], ST_OK, 0, "nothing waiting for collection");
-	} else {
-		double age = ref - t_old, pct = 100 * age / sr->s->retention_seconds;
-		char b[64];
-		set(&k[C_BACKLOG], level(pct, th->backlog_warn_pct, th->backlog_crit_pct), age,
-				"%lld file(s) not collected, the oldest %s old (%.0f%% of the %s retention)",
-				integer(man, "files_new"),
-				human_age(age, a, sizeof a), pct,
-				human_age(sr->s->retention_seconds, b, sizeof b));
-	}
-	json_object_put(doc);
+	struct status_eval_ctx ctx = {
+		.th = &c->status,
+		.retention_seconds = sr->s->retention_seconds,
+		.t_start = rr->t_start,
+		.t_first = rr->t_first,
+		.t_end = rr->t_end,
+		.now = now,
+	};
+	/* a reply that is not a JSON object is in the ssh check's message */
+	status_eval(sr->s->name, rr->out, rr->out ? rr->outlen : 0, &ctx, sr->c, NULL);
 }
 
 /* ---- running the checks (threads: one ssh each, --parallel at once) --- */
@@ -293,9 +98,12 @@ static void *worker(void *arg)
 		memset(&rr, 0, sizeof rr);
 		char msg[300];
 		if (ssh_target_init(&t, p->c, sr->s, msg, sizeof msg) < 0) {
-			set(&sr->c[C_SSH], ST_UNKNOWN, NAN, "%s", msg);
-			for (int k = 1; k < C_N; k++)
-				set(&sr->c[k], ST_UNKNOWN, NAN, "not checked");
+			for (int k = 0; k < STATUS_NCHECKS; k++) {
+				sr->c[k].state = STATUS_UNKNOWN;
+				sr->c[k].value = NAN;
+				snprintf(sr->c[k].msg, sizeof sr->c[k].msg, "%.*s", STATUS_MSG_MAX - 1,
+					 k ? "not checked" : msg);
+			}
 			continue;
 		}
 		char *argv[SSH_MAX_ARGS + 6];
@@ -344,12 +152,12 @@ static int store(const char *path, const struct sensor_result *res, size_t n, do
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO health_check VALUES (?,?,?,?,?,?)", -1, &ins, NULL);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
-		for (int k = 0; k < C_N && rc == SQLITE_OK; k++) {
-			const struct check *ck = &res[i].c[k];
+		for (int k = 0; k < STATUS_NCHECKS && rc == SQLITE_OK; k++) {
+			const struct status_check *ck = &res[i].c[k];
 			sqlite3_bind_double(ins, 1, now);
 			sqlite3_bind_text(ins, 2, res[i].s->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 3, chk_name[k], -1, SQLITE_STATIC);
-			sqlite3_bind_int(ins, 4, ck->st);
+			sqlite3_bind_text(ins, 3, status_check_name(k), -1, SQLITE_STATIC);
+			sqlite3_bind_int(ins, 4, ck->state);
 			if (isnan(ck->value))
 				sqlite3_bind_null(ins, 5);
 			else
@@ -383,7 +191,7 @@ static int history(const char *path, const char *only, bool all)
 {
 	sqlite3 *db;
 	if (db_open_status(path, &db) < 0)
-		return ST_UNKNOWN;
+		return STATUS_UNKNOWN;
 	const char *q =
 		"SELECT time, sensor, check_name, prev, state, message FROM ("
 		" SELECT time, sensor, check_name, state, message,"
@@ -394,7 +202,7 @@ static int history(const char *path, const char *only, bool all)
 	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "vigia status: %s: %s\n", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
-		return ST_UNKNOWN;
+		return STATUS_UNKNOWN;
 	}
 	if (only)
 		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
@@ -405,17 +213,17 @@ static int history(const char *path, const char *only, bool all)
 		fmt_time(sqlite3_column_double(st, 0), tb, sizeof tb);
 		int now = sqlite3_column_int(st, 4);
 		if (sqlite3_column_type(st, 3) == SQLITE_NULL)
-			snprintf(change, sizeof change, "%s", st_name[now & 3]);
+			snprintf(change, sizeof change, "%s", status_state_name(now & 3));
 		else
-			snprintf(change, sizeof change, "%s -> %s", st_name[sqlite3_column_int(st, 3) & 3],
-					st_name[now & 3]);
+			snprintf(change, sizeof change, "%s -> %s", status_state_name(sqlite3_column_int(st, 3) & 3),
+					status_state_name(now & 3));
 		printf("%-20s %-16s %-8s %-16s %s\n", tb, (const char *)sqlite3_column_text(st, 1),
 				(const char *)sqlite3_column_text(st, 2), change,
 				(const char *)sqlite3_column_text(st, 5));
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	return fflush(stdout) == 0 ? 0 : ST_UNKNOWN;
+	return fflush(stdout) == 0 ? 0 : STATUS_UNKNOWN;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -425,33 +233,33 @@ static void out_table(FILE *f, const struct sensor_result *res, size_t n, bool c
 	static const char *const col[] = {"\033[32m", "\033[33m", "\033[31m", "\033[35m"};
 	fprintf(f, "%-16s %-8s %-7s %s\n", "sensor", "check", "state", "detail");
 	for (size_t i = 0; i < n; i++)
-		for (int k = 0; k < C_N; k++) {
-			const struct check *ck = &res[i].c[k];
-			fprintf(f, "%-16s %-8s %s%-7s%s %s\n", k == 0 ? res[i].s->name : "", chk_name[k],
-					color ? col[ck->st] : "", st_name[ck->st], color ? "\033[0m" : "",
+		for (int k = 0; k < STATUS_NCHECKS; k++) {
+			const struct status_check *ck = &res[i].c[k];
+			fprintf(f, "%-16s %-8s %s%-7s%s %s\n", k == 0 ? res[i].s->name : "", status_check_name(k),
+					color ? col[ck->state] : "", status_state_name(ck->state), color ? "\033[0m" : "",
 					ck->msg);
 		}
 }
 
-static void out_json(FILE *f, const struct sensor_result *res, size_t n, double now, enum st all)
+static void out_json(FILE *f, const struct sensor_result *res, size_t n, double now, enum status_state all)
 {
 	char tb[32];
 	fmt_time(now, tb, sizeof tb);
 	json_object *doc = json_object_new_object(), *arr = json_object_new_array();
 	json_object_object_add(doc, "time", json_object_new_string(tb));
-	json_object_object_add(doc, "state", json_object_new_string(st_name[all]));
+	json_object_object_add(doc, "state", json_object_new_string(status_state_name(all)));
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object(), *checks = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(res[i].s->name));
 		json_object_object_add(o, "id", json_object_new_int64(res[i].s->id));
-		json_object_object_add(o, "state", json_object_new_string(st_name[res[i].worst]));
-		for (int k = 0; k < C_N; k++) {
-			const struct check *ck = &res[i].c[k];
+		json_object_object_add(o, "state", json_object_new_string(status_state_name(res[i].worst)));
+		for (int k = 0; k < STATUS_NCHECKS; k++) {
+			const struct status_check *ck = &res[i].c[k];
 			json_object *c = json_object_new_object();
-			json_object_object_add(c, "state", json_object_new_string(st_name[ck->st]));
+			json_object_object_add(c, "state", json_object_new_string(status_state_name(ck->state)));
 			json_object_object_add(c, "value", isnan(ck->value) ? NULL : json_object_new_double(ck->value));
 			json_object_object_add(c, "message", json_object_new_string(ck->msg));
-			json_object_object_add(checks, chk_name[k], c);
+			json_object_object_add(checks, status_check_name(k), c);
 		}
 		json_object_object_add(o, "checks", checks);
 		json_object_array_add(arr, o);
@@ -475,7 +283,7 @@ static void html_text(FILE *f, const char *s)
 }
 
 static int out_html(const char *path, const struct sensor_result *res, size_t n, double now,
-		    enum st all)
+		    enum status_state all)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -493,17 +301,17 @@ static int out_html(const char *path, const struct sensor_result *res, size_t n,
 		".OK{background:#cfc}.WARN{background:#ffc}.CRIT{background:#fcc}.UNKNOWN{background:#ddd}\n"
 		"</style></head><body>\n<h1>Sensor health: <span class=\"%s\">%s</span></h1>\n"
 		"<p>Checked at %s (UTC).</p>\n<table>\n<tr><th>sensor</th>",
-		st_name[all], st_name[all], st_name[all], tb);
-	for (int k = 0; k < C_N; k++)
-		fprintf(f, "<th>%s</th>", chk_name[k]);
+		status_state_name(all), status_state_name(all), status_state_name(all), tb);
+	for (int k = 0; k < STATUS_NCHECKS; k++)
+		fprintf(f, "<th>%s</th>", status_check_name(k));
 	fputs("</tr>\n", f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<tr><th class=\"%s\">", st_name[res[i].worst]);
+		fprintf(f, "<tr><th class=\"%s\">", status_state_name(res[i].worst));
 		html_text(f, res[i].s->name);
 		fputs("</th>", f);
-		for (int k = 0; k < C_N; k++) {
-			fprintf(f, "<td class=\"%s\">%s<br><small>", st_name[res[i].c[k].st],
-					st_name[res[i].c[k].st]);
+		for (int k = 0; k < STATUS_NCHECKS; k++) {
+			fprintf(f, "<td class=\"%s\">%s<br><small>", status_state_name(res[i].c[k].state),
+					status_state_name(res[i].c[k].state));
 			html_text(f, res[i].c[k].msg);
 			fputs("</small></td>", f);
 		}
@@ -562,27 +370,27 @@ int cmd_status(int argc, char **argv)
 		case 'n': nostore = true; break;
 		case 'j': parallel = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); free(only); return 0;
-		default: usage(stderr); free(only); return ST_UNKNOWN;
+		default: usage(stderr); free(only); return STATUS_UNKNOWN;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
 		free(only);
-		return ST_UNKNOWN;
+		return STATUS_UNKNOWN;
 	}
 	struct cfg_central *c;
 	struct vg_err err = {0};
 	if (cfg_central_load(cfg_central_path(cfgpath), &c, &err) < 0) {
 		fprintf(stderr, "vigia status: %s\n", err.msg);
 		free(only);
-		return ST_UNKNOWN;
+		return STATUS_UNKNOWN;
 	}
 	for (size_t i = 0; i < nonly; i++)
 		if (!cfg_central_sensor(c, only[i])) {
 			fprintf(stderr, "vigia status: %s: no sensor named '%s'\n", c->path, only[i]);
 			free(only);
 			cfg_central_free(c);
-			return ST_UNKNOWN;
+			return STATUS_UNKNOWN;
 		}
 	if (hist) {
 		int rc = history(c->database, nonly ? only[0] : NULL, all);
@@ -614,11 +422,11 @@ int cmd_status(int argc, char **argv)
 	pthread_mutex_destroy(&p.mu);
 
 	double now = now_realtime();
-	enum st allst = ST_OK;
+	enum status_state allst = STATUS_OK;
 	for (size_t i = 0; i < n; i++) {
-		res[i].worst = ST_OK;
-		for (int k = 0; k < C_N; k++)
-			res[i].worst = worse(res[i].worst, res[i].c[k].st);
+		res[i].worst = STATUS_OK;
+		for (int k = 0; k < STATUS_NCHECKS; k++)
+			res[i].worst = worse(res[i].worst, res[i].c[k].state);
 		allst = worse(allst, res[i].worst);
 	}
 	if (json)
@@ -626,12 +434,12 @@ int cmd_status(int argc, char **argv)
 	else
 		out_table(stdout, res, n, isatty(1));
 	if (html && out_html(html, res, n, now, allst) < 0)
-		allst = worse(allst, ST_UNKNOWN);
+		allst = worse(allst, STATUS_UNKNOWN);
 	if (!nostore && store(c->database, res, n, now) < 0)
-		allst = worse(allst, ST_UNKNOWN);
+		allst = worse(allst, STATUS_UNKNOWN);
 	free(res);
 	cfg_central_free(c);
 	if (fflush(stdout) != 0)
-		return ST_UNKNOWN;
+		return STATUS_UNKNOWN;
 	return (int)allst;
 }

@@ -13,7 +13,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"analyze", cmd_analyze, "top ports, countries and OSes of captures (JSON, CSV, table)"},
 	{"fingerprint", cmd_fingerprint, "p0f-compatible OS label of every TCP SYN in captures"},
-	{"ingest", cmd_ingest, "count newly archived files into the database"},
+	{"ingest", cmd_ingest, "count newly archived files into the database, classifying incidents"},
 	{"collect", cmd_collect, "pull every sensor's completed spool files over ssh"},
 	{"status", cmd_status, "health of every sensor over ssh (Nagios exit status)"},
 	{"stats", cmd_stats, "public statistics site: graphs, tables, CSV and JSON"},

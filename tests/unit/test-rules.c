@@ -816,6 +816,37 @@ TEST(detectors_forget_a_source_at_the_end_of_its_day)
 
 /* ---- incidents ---------------------------------------------------------------------------- */
 
+/* A run over many days keeps the detectors' state of the current day
+ * only: what sources did on earlier days is freed when a new day starts. */
+TEST(classifier_frees_earlier_days_detector_state)
+{
+	struct classifier_config cc = {0};
+	det_config_default(&cc.det);
+	struct classifier *cl;
+	struct vg_err err = {0};
+	CHECK(!classifier_new(&cl, &cc, &err));
+	struct pk k;
+	char src[32];
+	size_t before = classifier_memory(cl);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(src, sizeof src, "10.%d.%d.1", i / 250, i % 250);
+		struct spec s = {.proto = 6, .src = src, .dst = "192.0.2.10", .sport = 1,
+				 .dport = (uint16_t)(22 + i % 3), .flags = 0x02, .ts = 1793491200 + 60};
+		build(&k, &s);
+		CHECK(!classify_packet(cl, &k.p, 1, NULL));
+	}
+	size_t day1 = classifier_memory(cl);
+	CHECK(day1 > before + 2000 * 64);
+	struct spec s = {.proto = 6, .src = "10.99.0.1", .dst = "192.0.2.10", .sport = 1,
+			 .dport = 22, .flags = 0x02, .ts = 1793491200 + 86400 + 60};
+	build(&k, &s);
+	CHECK(!classify_packet(cl, &k.p, 1, NULL));
+	/* the source records stay (they index the incidents), their
+	 * detectors' tables are gone */
+	CHECK(classifier_memory(cl) < day1 - 2000 * 64);
+	classifier_free(cl);
+}
+
 TEST(evidence_never_holds_the_honeypot_address)
 {
 	struct rule_set *rs = vigia_rules();
@@ -934,6 +965,7 @@ int main(void)
 	RUN(vertical_counts_rebuilt_when_the_source_reaches_enough_ports);
 	RUN(a_sweep_of_a_slash24_costs_a_few_entries);
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
+	RUN(classifier_frees_earlier_days_detector_state);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
 	return check_summary();
