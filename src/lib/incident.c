@@ -42,6 +42,7 @@ struct inc_hot {
 	uint32_t next;              /* the source's next incident + 1; 0 ends */
 	uint32_t cls;
 	uint32_t last_port, last_sensor;   /* set_add fast path */
+	uint32_t prev_port;         /* ... and the port before (Mirai: 23 and 2323 in turn) */
 	uint64_t count;
 	int64_t first_s, last_s;
 	uint32_t nev;
@@ -434,7 +435,7 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		h = &c->hot[c->n];
 		*h = (struct inc_hot){
 			.next = s->head, .cls = cls,
-			.last_port = UINT32_MAX, .last_sensor = UINT32_MAX,
+			.last_port = UINT32_MAX, .last_sensor = UINT32_MAX, .prev_port = UINT32_MAX,
 			.first_s = first_s < now && first_s >= day ? first_s : now,
 			.last_s = now,
 		};
@@ -449,8 +450,9 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		      : p->proto == 17 ? DB_PORT_UDP(p->dport) : UINT32_MAX;
 	struct inc *in = &c->v[h - c->hot];
 	if (port != UINT32_MAX && port != h->last_port) {
-		if (set_add(&in->pub.ports, &in->pub.nports, port))
+		if (port != h->prev_port && set_add(&in->pub.ports, &in->pub.nports, port))
 			return -ENOMEM;
+		h->prev_port = h->last_port;
 		h->last_port = port;
 	}
 	if (c->sensor_id != h->last_sensor) {
