@@ -259,7 +259,8 @@ static struct an_host *source_host(struct an_engine *e, const struct vg_ip *src)
 		return NULL;
 	}
 	if (created) {
-		h->cc = e->cfg.geo ? geo_lookup(e->cfg.geo, src) : GEO_UNKNOWN;
+		/* one search gives both: early warning keys on the AS */
+		h->cc = e->cfg.geo ? geo_lookup_cc_asn(e->cfg.geo, src, &h->asn) : GEO_UNKNOWN;
 		h->os = (uint16_t)e->os_unknown;
 		if (e->cfg.host_init) {
 			e->cfg.host_init(e->cfg.hook_ctx, src, h);

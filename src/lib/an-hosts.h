@@ -23,6 +23,7 @@ struct an_host {
 	/* Left to the hooks (an-engine.h on_count): the classifier keeps its
 	 * source index here so that it need not look the source up again. */
 	uint32_t hint;
+	uint32_t asn;       /* the holder's AS (geo-rir.h), looked up with cc; 0 unknown */
 };
 
 struct an_hosts;

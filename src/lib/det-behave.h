@@ -73,8 +73,7 @@ struct det_src {
 	uint32_t bot_first;
 	uint32_t first_probe;       /* the day's first probe, epoch seconds */
 	uint32_t nports;            /* distinct (protocol, port) keys */
-	uint32_t nseen, capseen, ncnt, capcnt;
-	uint64_t *seen;
+	uint32_t ncnt, capcnt;      /* entries in cnt, and its slots */
 	struct det_cnt *cnt;
 };
 

@@ -841,3 +841,21 @@ int incident_json(const struct incident *in, const char *const *names, size_t nn
 	jput(&j, "]}\n");
 	return j.full ? -ENOSPC : (int)j.n;
 }
+
+int classifier_write_jsonl(struct classifier *c, FILE *f, const char *const *names,
+			   size_t nnames)
+{
+	size_t cap = 1 << 16;
+	char *buf = malloc(cap);
+	int r = buf ? 0 : -ENOMEM;
+	for (size_t i = 0; i < c->n && !r; i++) {
+		const struct incident *in = classifier_get(c, i);
+		int k = in ? incident_json(in, names, nnames, buf, cap) : -ENOMEM;
+		if (k < 0)
+			r = k;
+		else if (fwrite(buf, 1, (size_t)k, f) != (size_t)k)
+			r = -EIO;
+	}
+	free(buf);
+	return r;
+}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "det-behave.h"
 #include "proto-decode.h"
@@ -118,6 +119,11 @@ void classifier_reset(struct classifier *c);
  * replace this local form. */
 void incident_hp_token(const struct vg_ip *ip, uint32_t sensor_id,
 		       const struct cidr_set *honeynets, char *buf, size_t len);
+
+/* Every incident as a JSON Lines record (incident_json) to f; 0, -ENOMEM,
+ * -ENOSPC (an incident longer than 64 KiB) or -EIO. */
+int classifier_write_jsonl(struct classifier *c, FILE *f, const char *const *names,
+			   size_t nnames);
 
 /* One incident as a JSON object on one line (IntelMQ field names), with a
  * trailing newline; sensor ids are named from names[id] when given.

@@ -448,7 +448,7 @@ static void hook_count(void *ctx, const struct vg_pkt *p, struct an_host *h)
 		goto nomem;
 	if (ig->ew && ew_acc_packet_asn(ig->ew, (int64_t)sec - (int64_t)(sec % ig->bin_seconds), &p->src,
 				    p->proto, p->dport, h ? h->cc : 0,
-				    ig->cfg.geo ? geo_lookup_asn(ig->cfg.geo, &p->src) : 0))
+				    h ? h->asn : ig->cfg.geo ? geo_lookup_asn(ig->cfg.geo, &p->src) : 0))
 		goto nomem;
 	if (ig->cl && (r = classify_packet_hint(ig->cl, p, ig->cur_sensor, ig->cur_honeynets,
 						h ? &h->hint : NULL))) {

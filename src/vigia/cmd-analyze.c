@@ -308,18 +308,7 @@ static int write_incidents(struct classifier *cl, const char *path)
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f)
 		return -errno;
-	size_t cap = 1 << 16;
-	char *buf = malloc(cap);
-	int r = buf ? 0 : -ENOMEM;
-	for (size_t i = 0; i < classifier_count(cl) && !r; i++) {
-		const struct incident *in = classifier_get(cl, i);
-		int k = in ? incident_json(in, NULL, 0, buf, cap) : -ENOMEM;
-		if (k < 0)
-			r = k;
-		else if (fwrite(buf, 1, (size_t)k, f) != (size_t)k)
-			r = -EIO;
-	}
-	free(buf);
+	int r = classifier_write_jsonl(cl, f, NULL, 0);
 	if (f != stdout ? fclose(f) : fflush(f))
 		r = r ? r : -EIO;
 	return r;

@@ -56,7 +56,6 @@ struct opts {
 	size_t nrules;
 	bool no_rules, no_det, check_only, quiet;
 	struct cidr_set honeynets;
-	char *home_net;
 	const char *jsonl, *db, *archive, *day, *config;
 	struct det_config det;
 };
@@ -221,25 +220,12 @@ static int write_jsonl(struct classifier *cl, const char *path, const char *cons
 		fprintf(stderr, "vigia incidents: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 1 << 16;
-	char *buf = malloc(cap);
-	int r = buf ? 0 : -1;
-	for (size_t i = 0; i < classifier_count(cl) && !r; i++) {
-		const struct incident *in = classifier_get(cl, i);
-		int k = in ? incident_json(in, names, nnames, buf, cap) : -1;
-		if (k < 0 || fwrite(buf, 1, (size_t)k, f) != (size_t)k)
-			r = -1;
-	}
-	free(buf);
-	if (f != stdout) {
-		if (fclose(f))
-			r = -1;
-	} else if (fflush(f)) {
-		r = -1;
-	}
+	int r = classifier_write_jsonl(cl, f, names, nnames);
+	if (f != stdout ? fclose(f) : fflush(f))
+		r = r ? r : -EIO;
 	if (r)
 		fprintf(stderr, "vigia incidents: %s: write error\n", path);
-	return r;
+	return r ? -1 : 0;
 }
 
 static int store(struct db *db, struct classifier *cl, int64_t day)
@@ -291,7 +277,6 @@ int cmd_incidents(int argc, char **argv)
 	size_t nfiles = 0;
 	char **snames = NULL;
 	size_t nsnames = 0;
-	size_t hn_len = 0;
 	struct cfg_central *cfg = NULL;
 	struct sanitizer *san = NULL;
 	struct cidr_set cfg_nets = {0};
@@ -301,14 +286,10 @@ int cmd_incidents(int argc, char **argv)
 		char *end;
 		unsigned long v;
 		switch (c) {
-		case 'r': {
-			const char **nv = realloc(o.rules, (o.nrules + 1) * sizeof *nv);
-			if (!nv)
+		case 'r':
+			if (cli_push(&o.rules, &o.nrules, optarg))
 				goto oom;
-			o.rules = nv;
-			o.rules[o.nrules++] = optarg;
 			break;
-		}
 		case 'R': o.no_rules = true; break;
 		case 'D': o.no_det = true; break;
 		case 'H': {
@@ -318,14 +299,8 @@ int cmd_incidents(int argc, char **argv)
 				rc = VG_EXIT_USAGE;
 				goto out;
 			}
-			size_t add = strlen(optarg) + 2;
-			char *nh = realloc(o.home_net, hn_len + add + 2);
-			if (!nh)
-				goto oom;
-			o.home_net = nh;
 			if (cidr_set_add(&o.honeynets, &net))
 				goto oom;
-			hn_len += (size_t)sprintf(o.home_net + hn_len, "%s%s", hn_len ? "," : "[", optarg);
 			break;
 		}
 		case 'j': o.jsonl = optarg; break;
@@ -369,19 +344,9 @@ int cmd_incidents(int argc, char **argv)
 			o.archive = cfg->archive;
 		/* no --honeynet: every sensor's networks */
 		for (size_t i = 0; !o.honeynets.n && i < cfg->nsensors; i++)
-			for (size_t k = 0; k < cfg->sensors[i].networks.n; k++) {
-				char nb[64];
-				const struct cidr *cn = &cfg->sensors[i].networks.v[k];
-				cidr_str(cn, nb, sizeof nb);
-				size_t add = strlen(nb) + 2;
-				char *nh = realloc(o.home_net, hn_len + add + 2);
-				if (!nh)
+			for (size_t k = 0; k < cfg->sensors[i].networks.n; k++)
+				if (cidr_set_add(&cfg_nets, &cfg->sensors[i].networks.v[k]))
 					goto oom;
-				o.home_net = nh;
-				if (cidr_set_add(&cfg_nets, cn))
-					goto oom;
-				hn_len += (size_t)sprintf(o.home_net + hn_len, "%s%s", hn_len ? "," : "[", nb);
-			}
 		for (size_t k = 0; k < cfg_nets.n; k++)
 			if (cidr_set_add(&o.honeynets, &cfg_nets.v[k]))
 				goto oom;
@@ -404,34 +369,10 @@ int cmd_incidents(int argc, char **argv)
 	}
 
 	if (!o.no_rules) {
-		struct vg_err err = {0};
-		if (rule_set_new(&rs))
-			goto oom;
-		if (o.home_net) {
-			strcat(o.home_net, "]");
-			if (rule_set_var(rs, "HOME_NET", o.home_net, &err)) {
-				fprintf(stderr, "vigia incidents: %s\n", err.msg);
-				rc = VG_EXIT_USAGE;
-				goto out;
-			}
-		}
-		static const char *const def[] = {VIGIA_RULES_DIR "/vigia.rules"};
-		const char *env = getenv("VIGIA_RULES");
-		const char *const *list = o.rules;
-		size_t nl = o.nrules;
-		if (!nl) {
-			list = env ? &env : def;
-			nl = 1;
-		}
-		for (size_t i = 0; i < nl; i++)
-			if (rule_set_load(rs, list[i], &err)) {
-				fprintf(stderr, "vigia incidents: %s\n", err.msg);
-				rc = VG_EXIT_USAGE;
-				goto out;
-			}
-		if (rule_set_compile(rs, &err)) {
-			fprintf(stderr, "vigia incidents: %s\n", err.msg);
-			rc = VG_EXIT_FATAL;
+		/* $HOME_NET: the honeynets, from --honeynet or the config */
+		int lr = cli_load_rules("vigia incidents", o.rules, o.nrules, &o.honeynets, 0, &rs);
+		if (lr) {
+			rc = lr;
 			goto out;
 		}
 		if (o.check_only) {
@@ -586,7 +527,6 @@ out:
 	cidr_set_free(&cfg_nets);
 	sanitizer_free(san);
 	cfg_central_free(cfg);
-	free(o.home_net);
 	free(o.rules);
 	return rc;
 }

@@ -7,6 +7,7 @@
 # alert is also mailed (--mail --outbox) to a member, signed and encrypted,
 # and the member decrypts it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/watch-lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 PORT=61999
 
@@ -62,38 +63,7 @@ seen=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.e
 [ "$seen" = 0 ] && ok "port $PORT/tcp absent before the outbreak" || fail "port seen $seen times before"
 
 # Mail: the alliance's and a member's keys in a temporary GNUPGHOME.
-MAIL_ARGS=()
-if command -v gpg >/dev/null; then
-	export GNUPGHOME="$T/gnupg"
-	mkdir -m 700 "$GNUPGHOME"
-	trap 'gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true; rm -rf "$T"' EXIT
-	gen_key() { # uid
-		gpg --batch --quiet --passphrase '' --quick-gen-key "$1" ed25519 sign,cert 1y 2>/dev/null
-		local fpr
-		fpr=$(gpg --batch --with-colons --list-keys "$1" 2>/dev/null | awk -F: '$1=="fpr"{print $10; exit}')
-		gpg --batch --quiet --passphrase '' --quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null
-		echo "$fpr"
-	}
-	ALLIANCE=$(gen_key "Vigia Alliance <vigia@alliance.test>")
-	M1=$(gen_key "CERT One <cert@one.test>")
-	HK='host-key "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"'
-	cat >"$T/vigia.conf" <<CONF
-archive $T/arch
-database $T/v.db
-sensor s1 { id 1; host 10.99.0.1; identity k; $HK; network 192.0.2.0/24 }
-sensor s2 { id 2; host 10.99.0.2; identity k; $HK; network 198.51.100.0/24 }
-sensor s3 { id 3; host 10.99.0.3; identity k; $HK; network 203.0.113.0/24 }
-mail {
-  from vigia@alliance.test
-  keyring $GNUPGHOME
-  sign-key $ALLIANCE
-}
-member one { address cert@one.test; key $M1 }
-CONF
-	MAIL_ARGS=(--config "$T/vigia.conf" --mail --outbox "$T/outbox")
-else
-	echo "note: gpg missing: the mail part is not tested"
-fi
+watch_mail_setup
 
 "$VIGIA" watch --db "$T/v.db" --alerts "$T/alerts.jsonl" --no-syslog \
 	--base-url https://stats.example.org/ --catch-up 48 "${MAIL_ARGS[@]}" || fail "watch failed"

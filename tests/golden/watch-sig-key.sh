@@ -10,6 +10,7 @@
 # (LACNIC holder 99822, AS28351 and AS28573): when ingest feeds the ASN
 # key, its row is AS28351, the lowest.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/watch-lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
 PORT=61998
@@ -45,54 +46,17 @@ PY
 	fail "ingest exit $?"
 q() { python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); r = c.execute(sys.argv[2]).fetchone(); c.commit(); print(r[0] if r else "")' "$T/v.db" "$1"; }
 ni=$(q "select count(*) from ew_bin where kind = 'sig'")
-[ "$ni" -gt 0 ] && echo "note: ingest fed $ni sig rows of the rules' incidents" ||
-	echo "note: ingest does not feed the sig key yet"
+[ "$ni" -gt 0 ] && ok "ingest fed $ni sig rows of the rules' incidents" || fail "ingest fed no sig row"
 q "insert into ew_bin select 'sig', 'Worm-X', start, packets, sketch, sensors, nets from ew_bin
    where kind = 'port' and key = '$PORT/udp'" >/dev/null
 n=$(q "select count(*) from ew_bin where kind = 'sig' and key = 'Worm-X'")
 [ "$n" -ge 1 ] && ok "the outbreak's bins as sig Worm-X ($n)" || fail "$n sig rows"
-# The ASN key, once ingest feeds it (ew_acc_packet_asn at ingest's call
-# site): the holder's lowest AS.
-na=$(q "select count(*) from ew_bin where kind = 'asn'")
-if [ "$na" -gt 0 ]; then
-	k=$(q "select group_concat(distinct key) from ew_bin where kind = 'asn' and start >= 1793620800")
-	[ "$k" = AS28351 ] && ok "the outbreak's holder ASN is AS28351" || fail "asn keys '$k'"
-else
-	echo "note: ingest does not feed the asn key yet"
-fi
+# The ASN key: the holder's lowest AS.
+k=$(q "select group_concat(distinct key) from ew_bin where kind = 'asn' and start >= 1793620800")
+[ "$k" = AS28351 ] && ok "the outbreak's holder ASN is AS28351" || fail "asn keys '$k'"
 
-MAIL_ARGS=()
-if command -v gpg >/dev/null; then
-	export GNUPGHOME="$T/gnupg"
-	mkdir -m 700 "$GNUPGHOME"
-	trap 'gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true; rm -rf "$T"' EXIT
-	gen_key() { # uid
-		gpg --batch --quiet --passphrase '' --quick-gen-key "$1" ed25519 sign,cert 1y 2>/dev/null
-		local fpr
-		fpr=$(gpg --batch --with-colons --list-keys "$1" 2>/dev/null | awk -F: '$1=="fpr"{print $10; exit}')
-		gpg --batch --quiet --passphrase '' --quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null
-		echo "$fpr"
-	}
-	ALLIANCE=$(gen_key "Vigia Alliance <vigia@alliance.test>")
-	M1=$(gen_key "CERT One <cert@one.test>")
-	HK='host-key "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"'
-	cat >"$T/vigia.conf" <<CONF
-archive $T/arch
-database $T/v.db
-sensor s1 { id 1; host 10.99.0.1; identity k; $HK; network 192.0.2.0/24 }
-sensor s2 { id 2; host 10.99.0.2; identity k; $HK; network 198.51.100.0/24 }
-sensor s3 { id 3; host 10.99.0.3; identity k; $HK; network 203.0.113.0/24 }
-mail {
-  from vigia@alliance.test
-  keyring $GNUPGHOME
-  sign-key $ALLIANCE
-}
-member one { address cert@one.test; key $M1 }
-CONF
-	MAIL_ARGS=(--config "$T/vigia.conf" --mail --outbox "$T/outbox")
-else
-	echo "note: gpg missing: the mail part is not tested"
-fi
+# Mail: the alliance's and a member's keys in a temporary GNUPGHOME.
+watch_mail_setup
 
 "$VIGIA" watch --db "$T/v.db" --alerts "$T/alerts.jsonl" --no-syslog --catch-up 48 \
 	"${MAIL_ARGS[@]}" || fail "watch failed"
