@@ -357,6 +357,30 @@ static bool new_value(struct det *d, struct det_src *s, struct det_cnt **kp, uin
 	return created;
 }
 
+void det_prefetch(const struct det *d, const struct det_src *s, const struct vg_pkt *p)
+{
+	if (!s->capcnt || !p->l4)
+		return;
+	bool probe = p->proto == 6 ? (p->tcp_flags & VG_TH_SYN) &&
+				     !(p->tcp_flags & (VG_TH_ACK | VG_TH_RST))
+		   : p->proto == 17 || ((p->proto == 1 || p->proto == 58) &&
+					(p->icmp_type == 8 || p->icmp_type == 128));
+	if (!probe)
+		return;
+	uint64_t pcc = proto_code(p->proto);
+	uint64_t port = p->proto == 6 || p->proto == 17 ? p->dport : 0;
+	unsigned bit;
+	uint64_t blk = addr_block(&p->dst, &bit);
+	size_t m = s->capcnt - 1;
+	uint64_t hcode = KIND(K_H) | pcc << 56 | port << 40;
+	__builtin_prefetch(&s->cnt[slot_of(hcode) & m]);
+	__builtin_prefetch(&s->cnt[slot_of(KIND(K_WORD) | pcc << 56 | port << 40 | blk) & m]);
+	if (s->vactive)
+		__builtin_prefetch(&s->cnt[slot_of(KIND(K_V) | pcc << 56 | blk << 6 | bit) & m]);
+	if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1))
+		__builtin_prefetch(&s->cnt[slot_of(KIND(K_B) | port << 40 | blk << 6 | bit) & m]);
+}
+
 int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
 		   void *ctx)
 {

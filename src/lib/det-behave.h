@@ -91,6 +91,11 @@ int det_packet(struct det *d, const struct vg_pkt *p, det_hit_cb cb, void *ctx);
  * caller; p->src is not looked at). */
 int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
 		   void *ctx);
+/* Ask the CPU to fetch the table entries det_packet_src will read for
+ * this packet (a hint: nothing changes).  A caller with packets queued
+ * calls it a few packets ahead, so that the lookups of a source's large
+ * table do not each wait for memory. */
+void det_prefetch(const struct det *d, const struct det_src *s, const struct vg_pkt *p);
 /* Free a caller-kept source's state (it becomes all zero). */
 void det_src_clear(struct det *d, struct det_src *s);
 

@@ -7,16 +7,32 @@
  * starts.  Evidence is kept as raw packet facts while classifying and
  * formatted and sanitized only when the incident is read: on a busy day
  * most incidents are summed, and formatting every one would cost more
- * than matching the rules. */
+ * than matching the rules.
+ *
+ * Packets are classified in batches (struct batch): classify_packet
+ * copies the packet's header fields and payload into the current batch
+ * and returns; a full batch is sorted by source (stable, so each source
+ * keeps its packets' order) and classified source by source.  All state
+ * is per source, so the result is the one of packet order, and a
+ * source's state (its detectors' table, its incidents' counters) is
+ * fetched from memory once per batch instead of once per packet: on a
+ * day of 200,000 sources that is where the time went.  With more than
+ * one CPU the batches are classified on a worker thread while the caller
+ * goes on decoding and counting; the caller's thread keeps the source
+ * table (so hints need no locking) and calls on_hit, replaying the hits
+ * the worker logged, so callbacks never run on the worker. */
 #include "incident.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "sanitize.h"
@@ -54,11 +70,45 @@ struct inc {
 	struct raw_ev raw[INCIDENT_EVIDENCE];
 };
 
+/* A source's classification state (the worker's side; its address is
+ * in the caller's table, ips). */
 struct csrc {
-	struct vg_ip ip;
 	int32_t day;                /* of the incident list */
 	uint32_t head;              /* first incident + 1 */
 	struct det_src det;
+};
+
+/* ---- batches: see the top of the file ---- */
+#define BATCH_PKTS 65536u
+#define BATCH_BYTES ((size_t)16 << 20)
+#define NBATCH 4                /* being filled, being classified, waiting */
+/* What is kept of a packet: struct vg_pkt up to its pointers (every
+ * header field the rules and detectors test), then the payload. */
+#define PKT_HEAD offsetof(struct vg_pkt, l3)
+struct brec {
+	const struct cidr_set *honeynets;
+	uint32_t sensor_id;
+	uint32_t payload_caplen, payload_len;
+	uint8_t has_l4, has_payload;
+	unsigned char head[PKT_HEAD];
+};
+#define BREC_SIZE ((sizeof(struct brec) + 7) & ~(size_t)7)
+
+struct bhit {                   /* for on_hit, replayed on the caller's thread */
+	uint32_t off;
+	const char *name;
+};
+
+struct batch {
+	unsigned char *arena;       /* records, each BREC_SIZE + payload, 8-aligned */
+	size_t used, cap;
+	uint64_t *key, *tmp;        /* source index + 1 << 32 | record offset */
+	size_t n;
+	uint32_t maxsrc;
+	uint64_t min_ns;
+	struct bhit *hit;
+	size_t nhit, caphit;
+	struct batch *next;
 };
 
 struct klass {
@@ -72,10 +122,14 @@ struct classifier {
 	struct inc *v;
 	struct inc_hot *hot;
 	size_t n, cap;
-	struct csrc *src;
-	size_t nsrc, capsrc;
+	/* the caller's thread: sources' addresses and their index */
+	struct vg_ip *ips;
+	size_t nsrc, capips;
 	uint32_t *slots;            /* source index + 1; 0 empty */
 	size_t nslots;
+	/* the worker's: sources' state, by the same index */
+	struct csrc *src;
+	size_t nsrc_w, capsrc;
 	struct klass *cls;
 	size_t ncls;
 	uint32_t *rule_cls;         /* per rule index */
@@ -84,16 +138,29 @@ struct classifier {
 	size_t ndet;
 	uint64_t dropped;
 	int32_t swept;              /* day up to which stale detector state was freed */
-	/* the packet being classified; its source is looked up when needed */
+	/* the packet being classified (worker) */
 	struct csrc *cur;
-	const struct vg_pkt *cur_pkt;
-	uint32_t *cur_hint;
+	struct batch *cur_batch;
+	uint32_t cur_off;
 	uint32_t sensor_id;
 	const struct cidr_set *honeynets;
 	int err;
+	/* batches and the worker thread */
+	struct batch *fill;         /* being filled by the caller */
+	struct batch *todo, *todo_tail, *done, *done_tail, *spare;
+	size_t nbatches, busy;
+	bool threaded, quit;
+	bool pending;               /* packets given since the last finish (caller) */
+	int werr;                   /* the worker's first error (under mu) */
+	int perr;                   /* the first error returned to the caller */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
 };
 
 static const struct rule_stats no_stats;
+
+static void *worker(void *arg);
 
 static int intern(struct classifier *c, const char *cat, const char *name, const char *tax,
 		  const char *type, uint32_t *id)
@@ -120,6 +187,7 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 	if (!c)
 		return vg_err_set(err, -ENOMEM, "out of memory");
 	c->cfg = *cfg;
+	c->swept = INT32_MIN;
 	if (!c->cfg.max_incidents)
 		c->cfg.max_incidents = 1000000;
 	if (!c->cfg.max_sources)
@@ -143,6 +211,14 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 	}
 	if (!cfg->no_detectors && (r = det_new(&c->det, &cfg->det)))
 		goto bad;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv_work, NULL);
+	pthread_cond_init(&c->cv_done, NULL);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg->threads > 0 || (cfg->threads == 0 && ncpu > 1)) {
+		c->threaded = !pthread_create(&c->th, NULL, worker, c);
+		/* no thread: the caller's classifies its batches itself */
+	}
 	*out = c;
 	return 0;
 bad:
@@ -162,25 +238,67 @@ static void clear_incidents(struct classifier *c)
 		}
 	}
 	c->n = 0;
-	for (size_t i = 0; i < c->nsrc; i++)
+	for (size_t i = 0; i < c->nsrc_w; i++)
 		c->src[i].head = 0;
 }
 
 void classifier_reset(struct classifier *c)
 {
+	classifier_finish(c);
 	clear_incidents(c);
+	c->perr = 0;
+	if (c->threaded) {
+		pthread_mutex_lock(&c->mu);
+		c->werr = 0;
+		pthread_mutex_unlock(&c->mu);
+	}
+}
+
+static void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	free(b->arena);
+	free(b->key);
+	free(b->tmp);
+	free(b->hit);
+	free(b);
+}
+
+static void batch_list_free(struct batch *b)
+{
+	while (b) {
+		struct batch *nx = b->next;
+		batch_free(b);
+		b = nx;
+	}
 }
 
 void classifier_free(struct classifier *c)
 {
 	if (!c)
 		return;
+	if (c->threaded) {
+		pthread_mutex_lock(&c->mu);
+		c->quit = true;
+		pthread_cond_signal(&c->cv_work);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->th, NULL);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv_work);
+	pthread_cond_destroy(&c->cv_done);
+	batch_free(c->fill);
+	batch_list_free(c->todo);
+	batch_list_free(c->done);
+	batch_list_free(c->spare);
 	clear_incidents(c);
-	for (size_t i = 0; c->det && i < c->nsrc; i++)
+	for (size_t i = 0; c->det && i < c->nsrc_w; i++)
 		det_src_clear(c->det, &c->src[i].det);
 	free(c->v);
 	free(c->hot);
 	free(c->src);
+	free(c->ips);
 	free(c->slots);
 	free(c->cls);
 	free(c->rule_cls);
@@ -189,25 +307,29 @@ void classifier_free(struct classifier *c)
 	free(c);
 }
 
-size_t classifier_count(const struct classifier *c)
+size_t classifier_count(struct classifier *c)
 {
+	classifier_finish(c);
 	return c->n;
 }
 
-const struct det_stats *classifier_det_stats(const struct classifier *c)
+const struct det_stats *classifier_det_stats(struct classifier *c)
 {
+	classifier_finish(c);
 	return c->det ? det_get_stats(c->det) : NULL;
 }
 
-size_t classifier_sources(const struct classifier *c)
+size_t classifier_sources(struct classifier *c)
 {
 	return c->nsrc;
 }
 
-size_t classifier_memory(const struct classifier *c)
+size_t classifier_memory(struct classifier *c)
 {
+	classifier_finish(c);
 	size_t m = sizeof *c + c->cap * (sizeof *c->v + sizeof *c->hot) + c->capsrc * sizeof *c->src +
-		   c->nslots * sizeof *c->slots;
+		   c->capips * sizeof *c->ips + c->nslots * sizeof *c->slots;
+	m += c->nbatches * (BATCH_BYTES + BATCH_PKTS * 2 * sizeof(uint64_t));
 	for (size_t i = 0; i < c->n; i++)
 		m += (c->v[i].pub.nports + c->v[i].pub.nsensors) * sizeof(uint32_t);
 	if (c->det)
@@ -215,13 +337,15 @@ size_t classifier_memory(const struct classifier *c)
 	return m;
 }
 
-uint64_t classifier_dropped(const struct classifier *c)
+uint64_t classifier_dropped(struct classifier *c)
 {
+	classifier_finish(c);
 	return c->dropped;
 }
 
-const struct rule_stats *classifier_rule_stats(const struct classifier *c)
+const struct rule_stats *classifier_rule_stats(struct classifier *c)
 {
+	classifier_finish(c);
 	return c->rm ? rule_matcher_stats(c->rm) : &no_stats;
 }
 
@@ -269,7 +393,7 @@ static int grow_sources(struct classifier *c)
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nsrc; i++) {
-		size_t j = ip_hash(&c->src[i].ip) & (ns - 1);
+		size_t j = ip_hash(&c->ips[i]) & (ns - 1);
 		while (s[j])
 			j = (j + 1) & (ns - 1);
 		s[j] = (uint32_t)i + 1;
@@ -280,45 +404,55 @@ static int grow_sources(struct classifier *c)
 	return 0;
 }
 
-/* The source's record, created when absent; NULL beyond max_sources
- * (*err 0) or out of memory (*err -ENOMEM). */
-static struct csrc *source(struct classifier *c, const struct vg_ip *ip, uint32_t *hint,
-			   int *err)
+/* The caller's side: the source's index + 1, the source added when
+ * absent; 0 beyond max_sources. */
+static int source_index(struct classifier *c, const struct vg_ip *ip, uint32_t *idx)
 {
-	*err = 0;
-	if (hint && *hint && *hint <= c->nsrc)
-		return &c->src[*hint - 1];
-	if ((c->nsrc + 1) * 2 > c->nslots && (*err = grow_sources(c)))
-		return NULL;
+	*idx = 0;
+	int r;
+	if ((c->nsrc + 1) * 2 > c->nslots && (r = grow_sources(c)))
+		return r;
 	size_t m = c->nslots - 1, j = ip_hash(ip) & m;
 	for (; c->slots[j]; j = (j + 1) & m) {
-		struct csrc *s = &c->src[c->slots[j] - 1];
-		if (s->ip.v == ip->v && !memcmp(s->ip.a, ip->a, 16)) {
-			if (hint)
-				*hint = c->slots[j];
-			return s;
+		const struct vg_ip *s = &c->ips[c->slots[j] - 1];
+		if (s->v == ip->v && !memcmp(s->a, ip->a, 16)) {
+			*idx = c->slots[j];
+			return 0;
 		}
 	}
 	if (c->nsrc >= c->cfg.max_sources)
-		return NULL;
-	if (c->nsrc == c->capsrc) {
-		size_t cap = c->capsrc ? c->capsrc * 2 : 1024;
+		return 0;
+	if (c->nsrc == c->capips) {
+		size_t cap = c->capips ? c->capips * 2 : 1024;
+		struct vg_ip *nv = realloc(c->ips, cap * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		c->ips = nv;
+		c->capips = cap;
+	}
+	c->ips[c->nsrc] = *ip;
+	c->slots[j] = *idx = (uint32_t)++c->nsrc;
+	return 0;
+}
+
+/* The worker's side: state for sources up to index n. */
+static int grow_states(struct classifier *c, size_t n)
+{
+	if (n > c->capsrc) {
+		size_t cap = c->capsrc ? c->capsrc : 1024;
+		while (cap < n)
+			cap *= 2;
 		struct csrc *nv = realloc(c->src, cap * sizeof *nv);
-		if (!nv) {
-			*err = -ENOMEM;
-			return NULL;
-		}
+		if (!nv)
+			return -ENOMEM;
 		c->src = nv;
 		c->capsrc = cap;
 	}
-	struct csrc *s = &c->src[c->nsrc];
-	memset(s, 0, sizeof *s);
-	s->ip = *ip;
-	s->day = INT32_MIN;
-	c->slots[j] = (uint32_t)++c->nsrc;
-	if (hint)
-		*hint = (uint32_t)c->nsrc;
-	return s;
+	for (; c->nsrc_w < n; c->nsrc_w++) {
+		memset(&c->src[c->nsrc_w], 0, sizeof *c->src);
+		c->src[c->nsrc_w].day = INT32_MIN;
+	}
+	return 0;
 }
 
 /* ---- incidents ------------------------------------------------------------ */
@@ -373,25 +507,12 @@ static void take_evidence(struct classifier *c, const struct vg_pkt *p, uint32_t
 		memcpy(ev->x, p->payload, n);
 }
 
-/* The current packet's source (NULL: beyond max_sources, or out of
- * memory in c->err). */
-static struct csrc *cur_source(struct classifier *c)
-{
-	if (!c->cur) {
-		int r;
-		c->cur = source(c, &c->cur_pkt->src, c->cur_hint, &r);
-		if (r)
-			c->err = r;
-	}
-	return c->cur;
-}
-
 static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, uint32_t sid,
 		  uint64_t count, int64_t first_s, const char *why)
 {
-	struct csrc *s = cur_source(c);
+	struct csrc *s = c->cur;
 	if (!s)
-		return c->err;
+		return 0;           /* beyond max_sources: not classified */
 	int64_t now = (int64_t)(p->ts_ns / 1000000000u);
 	int32_t dayno = (int32_t)(now >= 0 ? now / 86400 : (now - 86399) / 86400);
 	int64_t day = (int64_t)dayno * 86400;
@@ -464,8 +585,18 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		take_evidence(c, p, sid, why, &in->raw[h->nev++]);
 		in->pub.nev = h->nev;
 	}
-	if (c->cfg.on_hit)
-		return c->cfg.on_hit(c->cfg.hit_ctx, p, c->cls[cls].name);
+	if (c->cfg.on_hit) {
+		struct batch *b = c->cur_batch;
+		if (b->nhit == b->caphit) {
+			size_t cap = b->caphit ? b->caphit * 2 : 1024;
+			struct bhit *nv = realloc(b->hit, cap * sizeof *nv);
+			if (!nv)
+				return -ENOMEM;
+			b->hit = nv;
+			b->caphit = cap;
+		}
+		b->hit[b->nhit++] = (struct bhit){c->cur_off, c->cls[cls].name};
+	}
 	return 0;
 }
 
@@ -512,10 +643,293 @@ static int on_det(void *ctx, const struct det_hit *h, const struct vg_pkt *p)
  * over many days (a backfill) holds only what the current day needs. */
 static void sweep(struct classifier *c, int32_t day)
 {
-	for (size_t i = 0; i < c->nsrc; i++)
+	for (size_t i = 0; i < c->nsrc_w; i++)
 		if (c->src[i].det.day < day && c->src[i].det.ncnt)
 			det_src_clear(c->det, &c->src[i].det);
 	c->swept = day;
+}
+
+static const uint8_t l4_mark[1];
+
+/* A batch's packet back as a struct vg_pkt: header fields and payload;
+ * l3 is NULL and l4 only says that there was an upper-layer header (the
+ * rules and detectors test nothing else of them). */
+static void unpack(const struct batch *b, uint32_t off, struct vg_pkt *p)
+{
+	const struct brec *r = (const struct brec *)(const void *)(b->arena + off);
+	memcpy(p, r->head, PKT_HEAD);
+	memset((char *)p + PKT_HEAD, 0, sizeof *p - PKT_HEAD);
+	p->l4 = r->has_l4 ? l4_mark : NULL;
+	p->payload = r->has_payload ? b->arena + off + BREC_SIZE : NULL;
+	p->payload_caplen = r->payload_caplen;
+	p->payload_len = r->payload_len;
+}
+
+/* Stable sort of the keys by source (their high 32 bits): LSD radix, 11
+ * bits a pass, only as many passes as the largest index needs. */
+static void sort_by_source(struct batch *b)
+{
+	unsigned bits = 0;
+	while (bits < 32 && (uint64_t)b->maxsrc >> bits)
+		bits++;
+	uint64_t *a = b->key, *t = b->tmp;
+	for (unsigned sh = 0; sh < bits; sh += 11) {
+		size_t cnt[2048] = {0};
+		for (size_t i = 0; i < b->n; i++)
+			cnt[a[i] >> (32 + sh) & 2047]++;
+		size_t sum = 0;
+		for (size_t k = 0; k < 2048; k++) {
+			size_t x = cnt[k];
+			cnt[k] = sum;
+			sum += x;
+		}
+		for (size_t i = 0; i < b->n; i++)
+			t[cnt[a[i] >> (32 + sh) & 2047]++] = a[i];
+		uint64_t *x = a;
+		a = t;
+		t = x;
+	}
+	b->key = a;
+	b->tmp = t;
+}
+
+/* Classify a batch (the worker, or the caller without one).  Software
+ * pipelined: a packet's record and its source's state are asked for
+ * PF_FAR packets ahead, it is unpacked and its detector entries and
+ * first incident asked for PF_NEAR ahead, so the memory of several
+ * sources is on its way while one is classified. */
+#define PF_FAR 12
+#define PF_NEAR 4
+static int process(struct classifier *c, struct batch *b)
+{
+	int first = 0, r;
+	int32_t day = (int32_t)(b->min_ns / 1000000000u / 86400u);
+	if (c->det && day > c->swept)
+		sweep(c, day);
+	if ((r = grow_states(c, b->maxsrc)))
+		return r;
+	sort_by_source(b);
+	c->cur_batch = b;
+	struct vg_pkt ring[PF_NEAR + 1];
+	for (size_t i = 0; i < b->n + PF_NEAR; i++) {
+		if (i + PF_FAR < b->n) {
+			uint64_t k = b->key[i + PF_FAR];
+			const unsigned char *a = b->arena + (uint32_t)k;
+			__builtin_prefetch(a);
+			__builtin_prefetch(a + 64);
+			__builtin_prefetch(a + 128);
+			if (k >> 32)
+				__builtin_prefetch(&c->src[(k >> 32) - 1]);
+		}
+		if (i < b->n) {
+			uint64_t k = b->key[i];
+			struct vg_pkt *q = &ring[i % (PF_NEAR + 1)];
+			unpack(b, (uint32_t)k, q);
+			if (k >> 32) {
+				const struct csrc *s = &c->src[(k >> 32) - 1];
+				if (c->det)
+					det_prefetch(c->det, &s->det, q);
+				if (s->head)
+					__builtin_prefetch(&c->hot[s->head - 1]);
+			}
+		}
+		if (i < PF_NEAR)
+			continue;
+		size_t j = i - PF_NEAR;
+		uint32_t src = (uint32_t)(b->key[j] >> 32), off = (uint32_t)b->key[j];
+		const struct brec *rec = (const struct brec *)(const void *)(b->arena + off);
+		const struct vg_pkt *p = &ring[j % (PF_NEAR + 1)];
+		c->cur = src ? &c->src[src - 1] : NULL;
+		c->cur_off = off;
+		c->sensor_id = rec->sensor_id;
+		c->honeynets = rec->honeynets;
+		c->err = 0;
+		r = 0;
+		if (c->rm)
+			r = rule_match(c->rm, p, on_rule, c);
+		if (r >= 0 && !c->err && c->det && p->l4 && c->cur)
+			r = det_packet_src(c->det, &c->cur->det, p, on_det, c);
+		if (!first)
+			first = c->err ? c->err : r < 0 ? r : 0;
+	}
+	return first;
+}
+
+static void *worker(void *arg)
+{
+	struct classifier *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->todo && !c->quit)
+			pthread_cond_wait(&c->cv_work, &c->mu);
+		struct batch *b = c->todo;
+		if (!b)
+			break;
+		c->todo = b->next;
+		if (!c->todo)
+			c->todo_tail = NULL;
+		pthread_mutex_unlock(&c->mu);
+		int r = process(c, b);
+		pthread_mutex_lock(&c->mu);
+		if (r && !c->werr)
+			c->werr = r;
+		b->next = NULL;
+		if (c->done_tail)
+			c->done_tail->next = b;
+		else
+			c->done = b;
+		c->done_tail = b;
+		c->busy--;
+		pthread_cond_signal(&c->cv_done);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* The caller's side of a classified batch: its hits to on_hit, in the
+ * order the worker made them; then the batch is empty again. */
+static int replay(struct classifier *c, struct batch *b)
+{
+	int r = 0;
+	for (size_t i = 0; i < b->nhit && !r; i++) {
+		struct vg_pkt p;
+		unpack(b, b->hit[i].off, &p);
+		r = c->cfg.on_hit(c->cfg.hit_ctx, &p, b->hit[i].name);
+	}
+	b->n = b->used = b->nhit = 0;
+	b->maxsrc = 0;
+	b->min_ns = UINT64_MAX;
+	return r;
+}
+
+static struct batch *batch_new(void)
+{
+	struct batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->arena = malloc(BATCH_BYTES);
+	b->key = malloc(BATCH_PKTS * sizeof *b->key);
+	b->tmp = malloc(BATCH_PKTS * sizeof *b->tmp);
+	if (!b->arena || !b->key || !b->tmp) {
+		batch_free(b);
+		return NULL;
+	}
+	b->cap = BATCH_BYTES;
+	b->min_ns = UINT64_MAX;
+	return b;
+}
+
+static int keep_error(struct classifier *c, int r)
+{
+	if (r && !c->perr)
+		c->perr = r;
+	return r;
+}
+
+/* Hand the filled batch over (or classify it here without a worker) and
+ * take an empty one: a classified one, its hits replayed, or a new one
+ * while fewer than NBATCH exist. */
+static int submit(struct classifier *c)
+{
+	struct batch *b = c->fill;
+	if (!c->threaded) {
+		int r = process(c, b);
+		int h = replay(c, b);
+		return keep_error(c, r ? r : h);
+	}
+	c->fill = NULL;
+	struct batch *nb = NULL;
+	bool make = false;
+	pthread_mutex_lock(&c->mu);
+	b->next = NULL;
+	if (c->todo_tail)
+		c->todo_tail->next = b;
+	else
+		c->todo = b;
+	c->todo_tail = b;
+	c->busy++;
+	pthread_cond_signal(&c->cv_work);
+	for (;;) {
+		if (c->done) {
+			nb = c->done;
+			c->done = nb->next;
+			if (!c->done)
+				c->done_tail = NULL;
+			break;
+		}
+		if (c->spare) {
+			nb = c->spare;
+			c->spare = nb->next;
+			break;
+		}
+		if (c->nbatches < NBATCH) {
+			make = true;
+			break;
+		}
+		pthread_cond_wait(&c->cv_done, &c->mu);
+	}
+	int werr = c->werr;
+	pthread_mutex_unlock(&c->mu);
+	if (make) {
+		if (!(nb = batch_new()))
+			return keep_error(c, -ENOMEM);
+		c->nbatches++;
+	}
+	int r = replay(c, nb);
+	c->fill = nb;
+	return keep_error(c, werr ? werr : r);
+}
+
+int classifier_finish(struct classifier *c)
+{
+	if (!c->pending)
+		return c->perr;
+	c->pending = false;
+	if (c->fill && c->fill->n) {
+		if (!c->threaded) {
+			submit(c);
+			return c->perr;
+		}
+		pthread_mutex_lock(&c->mu);
+		struct batch *b = c->fill;
+		b->next = NULL;
+		if (c->todo_tail)
+			c->todo_tail->next = b;
+		else
+			c->todo = b;
+		c->todo_tail = b;
+		c->busy++;
+		c->fill = NULL;
+		pthread_cond_signal(&c->cv_work);
+		pthread_mutex_unlock(&c->mu);
+	}
+	if (!c->threaded)
+		return c->perr;
+	pthread_mutex_lock(&c->mu);
+	while (c->busy)
+		pthread_cond_wait(&c->cv_done, &c->mu);
+	struct batch *d = c->done;
+	c->done = c->done_tail = NULL;
+	int werr = c->werr;
+	pthread_mutex_unlock(&c->mu);
+	int r = 0;
+	while (d) {
+		struct batch *nx = d->next;
+		int h = replay(c, d);
+		if (!r)
+			r = h;
+		if (!c->fill) {
+			c->fill = d;
+		} else {
+			d->next = c->spare;     /* only the caller touches spare when idle */
+			pthread_mutex_lock(&c->mu);
+			c->spare = d;
+			pthread_mutex_unlock(&c->mu);
+		}
+		d = nx;
+	}
+	keep_error(c, werr ? werr : r);
+	return c->perr;
 }
 
 int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
@@ -523,23 +937,58 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 {
 	if (!p || !p->ipver)
 		return 0;
-	int32_t day = (int32_t)(p->ts_ns / 1000000000u / 86400u);
-	if (c->det && day > c->swept)
-		sweep(c, day);
-	int r = 0;
-	c->cur = NULL;
-	c->cur_pkt = p;
-	c->cur_hint = hint;
-	c->sensor_id = sensor_id;
-	c->honeynets = honeynets;
-	c->err = 0;
-	if (c->rm)
-		r = rule_match(c->rm, p, on_rule, c);
-	if (r >= 0 && !c->err && c->det && p->l4 && cur_source(c))
-		r = det_packet_src(c->det, &c->cur->det, p, on_det, c);
-	if (c->err)
-		return c->err;
-	return r < 0 ? r : 0;
+	if (c->perr)
+		return c->perr;
+	uint32_t src;
+	int r;
+	if (hint && *hint && *hint <= c->nsrc) {
+		src = *hint;
+	} else {
+		if ((r = source_index(c, &p->src, &src)))
+			return keep_error(c, r);
+		if (hint)
+			*hint = src;
+	}
+	uint32_t pl = p->payload ? p->payload_caplen : 0;
+	size_t need = BREC_SIZE + ((pl + (size_t)7) & ~(size_t)7);
+	struct batch *b = c->fill;
+	if (b && (b->n == BATCH_PKTS || b->used + need > b->cap) && b->n) {
+		if ((r = submit(c)))
+			return r;
+		b = c->fill;
+	}
+	if (!b) {
+		if (!(b = batch_new()))
+			return keep_error(c, -ENOMEM);
+		c->fill = b;
+		c->nbatches++;
+	}
+	if (b->used + need > b->cap) {
+		/* one packet larger than a batch (jumbo frames, reassembly) */
+		unsigned char *na = realloc(b->arena, b->used + need);
+		if (!na)
+			return keep_error(c, -ENOMEM);
+		b->arena = na;
+		b->cap = b->used + need;
+	}
+	struct brec *rec = (struct brec *)(void *)(b->arena + b->used);
+	rec->honeynets = honeynets;
+	rec->sensor_id = sensor_id;
+	rec->payload_caplen = pl;
+	rec->payload_len = p->payload_len;
+	rec->has_l4 = p->l4 != NULL;
+	rec->has_payload = p->payload != NULL;
+	memcpy(rec->head, p, PKT_HEAD);
+	if (pl)
+		memcpy(b->arena + b->used + BREC_SIZE, p->payload, pl);
+	c->pending = true;
+	b->key[b->n++] = (uint64_t)src << 32 | b->used;
+	b->used += need;
+	if (src > b->maxsrc)
+		b->maxsrc = src;
+	if (p->ts_ns < b->min_ns)
+		b->min_ns = p->ts_ns;
+	return 0;
 }
 
 int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
@@ -683,6 +1132,7 @@ static struct incident *synced(struct classifier *c, size_t i)
 
 const struct incident *classifier_get(struct classifier *c, size_t i)
 {
+	classifier_finish(c);
 	if (i >= c->n)
 		return NULL;
 	synced(c, i);
@@ -704,11 +1154,15 @@ const struct incident *classifier_get(struct classifier *c, size_t i)
 
 const struct incident *classifier_peek(struct classifier *c, size_t i)
 {
+	classifier_finish(c);
 	return i < c->n ? synced(c, i) : NULL;
 }
 
 int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err)
 {
+	int r = classifier_finish(c);
+	if (r)
+		return vg_err_set(err, r, "classifying: %s", r < 0 ? strerror(-r) : "stopped");
 	for (size_t i = 0; i < c->n; i++) {
 		if (day != INT64_MIN && c->v[i].pub.day != day)
 			continue;
@@ -726,8 +1180,7 @@ int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg
 		for (size_t k = 0; k < in->nev; k++)
 			ev[k] = (struct db_evidence){(int64_t)in->ev[k].ts_ns, in->ev[k].sensor_id,
 						     in->ev[k].line, in->ev[k].excerpt};
-		int r = db_incident_merge(db, &row, ev, in->nev, err);
-		if (r)
+		if ((r = db_incident_merge(db, &row, ev, in->nev, err)))
 			return r;
 	}
 	return 0;
@@ -845,9 +1298,12 @@ int incident_json(const struct incident *in, const char *const *names, size_t nn
 int classifier_write_jsonl(struct classifier *c, FILE *f, const char *const *names,
 			   size_t nnames)
 {
+	int r = classifier_finish(c);
+	if (r)
+		return r;
 	size_t cap = 1 << 16;
 	char *buf = malloc(cap);
-	int r = buf ? 0 : -ENOMEM;
+	r = buf ? 0 : -ENOMEM;
 	for (size_t i = 0; i < c->n && !r; i++) {
 		const struct incident *in = classifier_get(c, i);
 		int k = in ? incident_json(in, names, nnames, buf, cap) : -ENOMEM;

@@ -65,9 +65,16 @@ struct classifier_config {
 	size_t max_sources;             /* 0: 16,777,216; beyond, packets are not classified */
 	/* Called for every incident a packet counts towards (after the
 	 * incident was updated), e.g. to feed early warning's signature key;
-	 * `name` is the incident's name.  A non-zero return stops the pass. */
+	 * `name` is the incident's name.  Always on the caller's thread,
+	 * inside a later classify_packet or classifier_finish (packets are
+	 * classified in batches), with the packet's header fields and
+	 * payload (l3 NULL; l4 only non-NULL).  A non-zero return is kept
+	 * and returned by every later call: the pass is to stop. */
 	int (*on_hit)(void *ctx, const struct vg_pkt *p, const char *name);
 	void *hit_ctx;
+	/* 0: a worker thread classifies when more than one CPU is online;
+	 * > 0: always one; < 0: none, the caller's thread classifies. */
+	int threads;
 };
 
 struct classifier;
@@ -78,8 +85,10 @@ void classifier_free(struct classifier *c);
 
 /* Classify one packet directed to the honeypots.  `honeynets` (may be
  * NULL) are the sensor's networks, used for the honeypot token when no
- * sanitizer is configured: they must outlive the incidents.  Returns 0,
- * -ENOMEM, or the on_hit callback's value. */
+ * sanitizer is configured: they must outlive the incidents.  The packet
+ * is copied into a batch and classified later (see classifier_finish):
+ * returns 0, or the first error of the pass so far (-ENOMEM, or the
+ * on_hit callback's value). */
 int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 		    const struct cidr_set *honeynets);
 /* The same, with `*hint` a slot the caller keeps per source (beside its
@@ -89,7 +98,13 @@ int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t senso
 int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 			 const struct cidr_set *honeynets, uint32_t *hint);
 
-size_t classifier_count(const struct classifier *c);
+/* Classify every packet given so far and call on_hit for their hits;
+ * returns the first error of the pass (0, -ENOMEM or on_hit's value).
+ * Every function below does it first, so it is needed only to learn of
+ * errors, or before the on_hit callback's own results are read. */
+int classifier_finish(struct classifier *c);
+
+size_t classifier_count(struct classifier *c);
 /* The i-th incident, its evidence formatted and sanitized on first read;
  * NULL past the end or when out of memory. */
 const struct incident *classifier_get(struct classifier *c, size_t i);
@@ -102,13 +117,13 @@ struct db;
 int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err);
 /* The detectors' counters (NULL without detectors): `untracked` > 0 means
  * det_config.max_entries was reached and counts are lower bounds. */
-const struct det_stats *classifier_det_stats(const struct classifier *c);
+const struct det_stats *classifier_det_stats(struct classifier *c);
 /* Sources tracked, and the bytes held (incidents and detectors). */
-size_t classifier_sources(const struct classifier *c);
-size_t classifier_memory(const struct classifier *c);
+size_t classifier_sources(struct classifier *c);
+size_t classifier_memory(struct classifier *c);
 /* Hits not stored because max_incidents was reached. */
-uint64_t classifier_dropped(const struct classifier *c);
-const struct rule_stats *classifier_rule_stats(const struct classifier *c);
+uint64_t classifier_dropped(struct classifier *c);
+const struct rule_stats *classifier_rule_stats(struct classifier *c);
 /* Forget every incident (keeps the detectors' state): after storing a
  * file's incidents, the next file's add to them in the database. */
 void classifier_reset(struct classifier *c);

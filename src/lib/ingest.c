@@ -846,6 +846,10 @@ int ingest_file(struct ingest *ig, const struct ingest_file *f, struct ingest_re
 		read_honeyd(ig, f, res);
 	else
 		read_capture(ig, f, res);
+	/* the last batch's hits still feed the early-warning key */
+	if (ig->cl && !ig->hook_err && (r = classifier_finish(ig->cl)))
+		ig->hook_err = vg_err_set(&ig->hook_verr, r, "classifying: %s",
+					  r < 0 ? strerror(-r) : "stopped");
 	if (ig->hook_err) {
 		r = ig->hook_err;
 		*err = ig->hook_verr;

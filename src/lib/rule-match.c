@@ -395,6 +395,17 @@ static int build_extents(struct rule_set *rs)
 	return 0;
 }
 
+static bool flags_ok(const struct rule *r, uint8_t flags)
+{
+	uint8_t v = flags & (uint8_t)~r->fmask;
+	switch (r->fmode) {
+	case '+': return (v & r->flags) == r->flags;
+	case '*': return (v & r->flags) != 0;
+	case '!': return (v & r->flags) == 0;
+	default: return v == r->flags;
+	}
+}
+
 bool rule_header_ok(const struct rule *r, const struct vg_pkt *p)
 {
 	switch (r->proto) {
@@ -404,18 +415,8 @@ bool rule_header_ok(const struct rule *r, const struct vg_pkt *p)
 	default: break;
 	}
 	/* cheapest tests first: most packets fail on flags or sizes */
-	if (r->has_flags) {
-		uint8_t v = p->tcp_flags & (uint8_t)~r->fmask;
-		bool ok;
-		switch (r->fmode) {
-		case '+': ok = (v & r->flags) == r->flags; break;
-		case '*': ok = (v & r->flags) != 0; break;
-		case '!': ok = (v & r->flags) == 0; break;
-		default: ok = v == r->flags; break;
-		}
-		if (!ok)
-			return false;
-	}
+	if (r->has_flags && !flags_ok(r, p->tcp_flags))
+		return false;
 	if (!num_ok(&r->dsize, p->payload_len) || !num_ok(&r->seq, p->tcp_seq) ||
 	    !num_ok(&r->ack, p->tcp_ack) || !num_ok(&r->win, p->tcp_win) ||
 	    !num_ok(&r->ipid, p->ip_id) || !num_ok(&r->ttl, p->ttl) ||
@@ -554,6 +555,11 @@ struct rule_matcher {
 	struct track *track;
 	size_t ntrack;
 	struct rule_stats stats;
+	/* The TCP rules without a port whose flags test a segment with these
+	 * flags can pass, as bits over idx[RP_TCP].wild (at most 64 such
+	 * rules; NULL beyond): the scan rules are all of that kind, and most
+	 * segments are cleared by one load instead of a test per rule. */
+	uint64_t *wild_by_flags;
 };
 
 int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_t track_slots)
@@ -583,6 +589,19 @@ int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_
 	}
 	for (size_t i = 0; i < m->ntrack; i++)
 		m->track[i].rule = UINT32_MAX;
+	size_t nw = rs->idx[RP_TCP].nwild;
+	if (nw && nw <= 64) {
+		if (!(m->wild_by_flags = calloc(256, sizeof *m->wild_by_flags))) {
+			rule_matcher_free(m);
+			return -ENOMEM;
+		}
+		for (unsigned f = 0; f < 256; f++)
+			for (size_t i = 0; i < nw; i++) {
+				const struct rule *r = &rs->rules[rs->idx[RP_TCP].wild[i]];
+				if (!r->has_flags || flags_ok(r, (uint8_t)f))
+					m->wild_by_flags[f] |= 1ull << i;
+			}
+	}
 	*out = m;
 	return 0;
 }
@@ -593,6 +612,7 @@ void rule_matcher_free(struct rule_matcher *m)
 		return;
 	free(m->stamp);
 	free(m->cand);
+	free(m->wild_by_flags);
 	if (m->md)
 		pcre2_match_data_free(m->md);
 	if (m->mctx)
@@ -769,8 +789,13 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
 	}
 	int pc = p->proto == 6 ? RP_TCP : p->proto == 17 ? RP_UDP
 	       : p->proto == 1 || p->proto == 58 ? RP_ICMP : RP_IP;
-	for (size_t i = 0; i < rs->idx[pc].nwild; i++)
-		add_cand(m, rs->idx[pc].wild[i]);
+	if (pc == RP_TCP && m->wild_by_flags) {
+		for (uint64_t w = m->wild_by_flags[p->tcp_flags]; w; w &= w - 1)
+			add_cand(m, rs->idx[pc].wild[__builtin_ctzll(w)]);
+	} else {
+		for (size_t i = 0; i < rs->idx[pc].nwild; i++)
+			add_cand(m, rs->idx[pc].wild[i]);
+	}
 	if (rs->idx[pc].nbyport && p->l4) {
 		const struct port_rule *v = rs->idx[pc].byport;
 		size_t lo = 0, hi = rs->idx[pc].nbyport;

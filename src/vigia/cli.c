@@ -167,3 +167,13 @@ char *cli_read_password(const char *path, struct vg_err *err)
 	explicit_bzero(buf, sizeof buf);
 	return p;
 }
+
+int cli_classify_threads(void)
+{
+	const char *v = getenv("VIGIA_CLASSIFY_THREADS");
+	if (v && !strcmp(v, "0"))
+		return -1;
+	if (v && !strcmp(v, "1"))
+		return 1;
+	return 0;
+}

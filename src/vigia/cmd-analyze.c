@@ -359,6 +359,7 @@ int cmd_analyze(int argc, char **argv)
 				"behavioural detectors only\n", VIGIA_RULES_DIR);
 		struct classifier_config ccfg = {.rules = rules};
 		det_config_default(&ccfg.det);
+		ccfg.threads = cli_classify_threads();
 		if (classifier_new(&crun.cl, &ccfg, &err)) {
 			fprintf(stderr, "vigia analyze: %s\n", err.msg);
 			rc = VG_EXIT_FATAL;
@@ -504,6 +505,8 @@ int cmd_analyze(int argc, char **argv)
 		rc = VG_EXIT_FATAL;
 		goto out;
 	}
+	if (crun.cl && !crun.err)
+		crun.err = classifier_finish(crun.cl);
 	if (crun.err) {
 		fprintf(stderr, "vigia analyze: classifying: %s\n", strerror(-crun.err));
 		rc = VG_EXIT_FATAL;

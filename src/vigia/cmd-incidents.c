@@ -381,7 +381,7 @@ int cmd_incidents(int argc, char **argv)
 		}
 	}
 	struct classifier_config ccfg = {.rules = rs, .san = san, .det = o.det,
-					 .no_detectors = o.no_det};
+					 .no_detectors = o.no_det, .threads = cli_classify_threads()};
 	struct vg_err err = {0};
 	if (classifier_new(&cl, &ccfg, &err)) {
 		fprintf(stderr, "vigia incidents: %s\n", err.msg);
@@ -470,6 +470,12 @@ int cmd_incidents(int argc, char **argv)
 			goto out;
 		}
 		failed += r < 0;
+	}
+	int cr = classifier_finish(cl);
+	if (cr) {
+		fprintf(stderr, "vigia incidents: classifying: %s\n", strerror(-cr));
+		rc = VG_EXIT_FATAL;
+		goto out;
 	}
 	if (o.jsonl && write_jsonl(cl, o.jsonl, (const char *const *)snames, nsnames)) {
 		rc = VG_EXIT_FATAL;

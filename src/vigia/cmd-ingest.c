@@ -403,6 +403,7 @@ int cmd_ingest(int argc, char **argv)
 		ccfg.rules = rules;
 		ccfg.san = san;
 		det_config_default(&ccfg.det);
+		ccfg.threads = cli_classify_threads();
 	}
 	struct run_state rs = {.total = files.n};
 	progress_init(&rs.prog, o.quiet);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -847,6 +848,120 @@ TEST(classifier_frees_earlier_days_detector_state)
 	classifier_free(cl);
 }
 
+/* Batches are classified on a worker thread or on the caller's: the
+ * incidents, their counts and evidence, and every on_hit call are the
+ * same, and on_hit always runs on the caller's thread.  150,000 packets
+ * span three batches; the scanner's packets are spread over all of them. */
+struct hit_log {
+	pthread_t caller;
+	size_t n, wrong_thread;
+	uint64_t sum_ts;
+};
+
+static int log_hit(void *ctx, const struct vg_pkt *p, const char *name)
+{
+	struct hit_log *h = ctx;
+	h->n++;
+	h->sum_ts += p->ts_ns / 1000000000u + strlen(name);
+	if (!pthread_equal(pthread_self(), h->caller))
+		h->wrong_thread++;
+	return 0;
+}
+
+static char *classify_mix(int threads, struct hit_log *log, size_t *nincidents)
+{
+	struct rule_set *rs = vigia_rules();
+	if (!rs)
+		return NULL;
+	struct classifier_config cc = {.rules = rs, .threads = threads, .on_hit = log_hit,
+				       .hit_ctx = log};
+	det_config_default(&cc.det);
+	struct classifier *cl;
+	struct vg_err err = {0};
+	if (classifier_new(&cl, &cc, &err)) {
+		rule_set_free(rs);
+		return NULL;
+	}
+	log->caller = pthread_self();
+	struct pk k;
+	char src[32], dst[32];
+	int bad = 0;
+	for (uint32_t i = 0; i < 150000; i++) {
+		struct spec s = {.proto = 6, .sport = (uint16_t)(1024 + i % 5000), .flags = 0x02,
+				 .ts = 1793491200 + i / 4};
+		if (i % 50 == 0) {  /* one scanner over the whole run */
+			snprintf(src, sizeof src, "203.0.113.66");
+			snprintf(dst, sizeof dst, "192.0.2.%u", i / 50 % 200);
+			s.dport = 445;
+		} else if (i % 7 == 0) {        /* proxy probes from a few sources */
+			static const char get[] = "GET http://example.com/ HTTP/1.1\r\n\r\n";
+			snprintf(src, sizeof src, "198.51.100.%u", i % 11);
+			snprintf(dst, sizeof dst, "192.0.2.%u", i % 3);
+			s.dport = 8080;
+			s.flags = 0x18;
+			s.pl = get;
+			s.len = sizeof get - 1;
+		} else {                /* many sources, a few probes each */
+			snprintf(src, sizeof src, "10.0.%u.1", i % 300);
+			snprintf(dst, sizeof dst, "192.0.2.%u", i % 17);
+			s.dport = (uint16_t)(20 + i % 5);
+		}
+		s.src = src;
+		s.dst = dst;
+		build(&k, &s);
+		bad += classify_packet(cl, &k.p, 1 + i % 3, NULL) != 0;
+	}
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (bad || !f || classifier_finish(cl) || classifier_write_jsonl(cl, f, NULL, 0)) {
+		if (f)
+			fclose(f);
+		free(out);
+		out = NULL;
+	} else {
+		fclose(f);
+	}
+	*nincidents = classifier_count(cl);
+	classifier_free(cl);
+	rule_set_free(rs);
+	return out;
+}
+
+TEST(worker_thread_gives_the_same_incidents_and_hits)
+{
+	struct hit_log a = {0}, b = {0};
+	size_t na = 0, nb = 0;
+	char *inline_out = classify_mix(-1, &a, &na);
+	char *thread_out = classify_mix(1, &b, &nb);
+	CHECK(inline_out != NULL);
+	CHECK(thread_out != NULL);
+	if (inline_out && thread_out)
+		CHECK(!strcmp(inline_out, thread_out));
+	CHECK(na > 400);
+	CHECK_EQ_U(na, nb);
+	CHECK(a.n > 100000);
+	CHECK_EQ_U(a.n, b.n);
+	CHECK_EQ_U(a.sum_ts, b.sum_ts);
+	CHECK_EQ_U(a.wrong_thread, 0);
+	CHECK_EQ_U(b.wrong_thread, 0);
+	/* the scanner's 3,000 probes over 200 addresses: one incident
+	 * counting them all, whatever batch each fell in */
+	CHECK(inline_out && strstr(inline_out, "\"source.ip\":\"203.0.113.66\"") != NULL);
+	const char *hs = inline_out ? strstr(inline_out, "\"source.ip\":\"203.0.113.66\"") : NULL;
+	const char *eol = hs ? strchr(hs, '\n') : NULL;
+	if (hs && eol) {
+		char line[4096];
+		size_t l = (size_t)(eol - hs) < sizeof line - 1 ? (size_t)(eol - hs) : sizeof line - 1;
+		memcpy(line, hs, l);
+		line[l] = 0;
+		CHECK(strstr(line, "horizontal scan") != NULL);
+		CHECK(strstr(line, "\"extra.count\":3000") != NULL);
+	}
+	free(inline_out);
+	free(thread_out);
+}
+
 TEST(evidence_never_holds_the_honeypot_address)
 {
 	struct rule_set *rs = vigia_rules();
@@ -966,6 +1081,7 @@ int main(void)
 	RUN(a_sweep_of_a_slash24_costs_a_few_entries);
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(classifier_frees_earlier_days_detector_state);
+	RUN(worker_thread_gives_the_same_incidents_and_hits);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
 	return check_summary();
