@@ -161,7 +161,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 		return NULL;
 	if (d->stats.entries >= d->c.max_entries)
 		return NULL;
-	if ((s->ncnt + 1) * 2 > s->capcnt) {
+	if ((s->ncnt + 1) * 4 > (size_t)s->capcnt * 3) {
 		size_t nc = s->capcnt ? (size_t)s->capcnt * 2 : 16;
 		struct det_cnt *v = calloc(nc, sizeof *v);
 		if (!v)

@@ -75,6 +75,7 @@ struct inc {
 struct csrc {
 	int32_t day;                /* of the incident list */
 	uint32_t head;              /* first incident + 1 */
+	uint32_t last;              /* the incident last counted + 1: hits come in runs */
 	struct det_src det;
 };
 
@@ -239,7 +240,7 @@ static void clear_incidents(struct classifier *c)
 	}
 	c->n = 0;
 	for (size_t i = 0; i < c->nsrc_w; i++)
-		c->src[i].head = 0;
+		c->src[i].head = c->src[i].last = 0;
 }
 
 void classifier_reset(struct classifier *c)
@@ -517,15 +518,19 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 	int32_t dayno = (int32_t)(now >= 0 ? now / 86400 : (now - 86399) / 86400);
 	int64_t day = (int64_t)dayno * 86400;
 	if (s->day != dayno) {
-		s->head = 0;        /* another day: its incidents are new ones */
+		s->head = s->last = 0;      /* another day: its incidents are new ones */
 		s->day = dayno;
 	}
 	struct inc_hot *h = NULL;
-	for (uint32_t i = s->head; i; i = c->hot[i - 1].next)
-		if (c->hot[i - 1].cls == cls) {
-			h = &c->hot[i - 1];
-			break;
-		}
+	if (s->last && c->hot[s->last - 1].cls == cls)
+		h = &c->hot[s->last - 1];
+	else
+		for (uint32_t i = s->head; i; i = c->hot[i - 1].next)
+			if (c->hot[i - 1].cls == cls) {
+				h = &c->hot[i - 1];
+				s->last = i;
+				break;
+			}
 	if (!h) {
 		if (c->n >= c->cfg.max_incidents) {
 			c->dropped++;
@@ -560,7 +565,7 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 			.first_s = first_s < now && first_s >= day ? first_s : now,
 			.last_s = now,
 		};
-		s->head = (uint32_t)++c->n;
+		s->head = s->last = (uint32_t)++c->n;
 	}
 	if (now < h->first_s)
 		h->first_s = now;
@@ -935,8 +940,8 @@ int classifier_finish(struct classifier *c)
 int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 			 const struct cidr_set *honeynets, uint32_t *hint)
 {
-	if (!p || !p->ipver)
-		return 0;
+	if (!p || !p->ipver || (!c->rm && !c->det))
+		return c->perr;
 	if (c->perr)
 		return c->perr;
 	uint32_t src;

@@ -815,6 +815,58 @@ TEST(detectors_forget_a_source_at_the_end_of_its_day)
 	det_free(d);
 }
 
+/* Rules without a destination port are picked for a TCP segment by its
+ * flags byte (a table built when the matcher starts): for every one of
+ * the 256 values, exactly the rules whose flags test passes fire, in
+ * every modifier, and a rule without a flags test (tcp or ip) is never
+ * skipped. */
+TEST(wild_tcp_rules_are_picked_by_every_flags_value)
+{
+	static const char text[] =
+		"alert tcp any any -> any any (msg:\"exact\"; flags:S,12; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"all\"; flags:+SA; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"any\"; flags:*FU; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"not\"; flags:!R; sid:4;)\n"
+		"alert tcp any any -> any any (msg:\"none\"; flags:0; sid:5;)\n"
+		"alert tcp any any -> any any (msg:\"no flags test\"; dsize:0; sid:6;)\n"
+		"alert ip any any -> any any (msg:\"ip\"; dsize:0; sid:7;)\n";
+	struct vg_err err = {0};
+	struct rule_set *rs = load_text(text, &err);
+	CHECK(rs != NULL);
+	if (!rs) {
+		fprintf(stderr, "%s\n", err.msg);
+		return;
+	}
+	struct rule_matcher *m;
+	CHECK(!rule_matcher_new(&m, rs, 0));
+	unsigned wrong = 0;
+	for (unsigned f = 0; f < 256; f++) {
+		struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.10",
+				 .sport = 4000, .dport = 80, .flags = (uint8_t)f};
+		struct pk k;
+		build(&k, &s);
+		struct hits h = {.rs = rs};
+		rule_match(m, &k.p, on_hit, &h);
+		unsigned got = 0, want = 0;
+		for (size_t i = 0; i < h.n; i++)
+			got |= 1u << h.sid[i];
+		want |= ((f & 0x3f) == 0x02) << 1;
+		want |= ((f & 0x12) == 0x12) << 2;
+		want |= ((f & 0x21) != 0) << 3;
+		want |= ((f & 0x04) == 0) << 4;
+		want |= (f == 0) << 5;
+		want |= 1u << 6;
+		want |= 1u << 7;        /* an ip rule applies to TCP too */
+		if (got != want) {
+			fprintf(stderr, "flags 0x%02x: fired 0x%x, expected 0x%x\n", f, got, want);
+			wrong++;
+		}
+	}
+	CHECK_EQ_U(wrong, 0);
+	rule_matcher_free(m);
+	rule_set_free(rs);
+}
+
 /* ---- incidents ---------------------------------------------------------------------------- */
 
 /* A run over many days keeps the detectors' state of the current day
@@ -1082,6 +1134,7 @@ int main(void)
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(classifier_frees_earlier_days_detector_state);
 	RUN(worker_thread_gives_the_same_incidents_and_hits);
+	RUN(wild_tcp_rules_are_picked_by_every_flags_value);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
 	return check_summary();
