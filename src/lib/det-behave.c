@@ -262,16 +262,35 @@ static void activate_vertical(struct det *d, struct det_src *s, uint32_t now)
 	free(w);
 }
 
-static const char *brute_name(uint16_t port)
+static const struct {
+	const char *category, *name;
+} classes[DET_NCLASSES] = {
+	{"scan", "horizontal scan"}, {"scan", "vertical scan"}, {"bot", "IRC bot"},
+	{"bruteforce", "FTP brute force"}, {"bruteforce", "SSH brute force"},
+	{"bruteforce", "telnet brute force"}, {"bruteforce", "POP3 brute force"},
+	{"bruteforce", "IMAP brute force"}, {"bruteforce", "RDP brute force"},
+	{"bruteforce", "login brute force"},
+};
+enum { C_HSCAN, C_VSCAN, C_BOT };
+
+void det_class(unsigned id, const char **category, const char **name)
+{
+	if (id >= DET_NCLASSES)
+		id = DET_NCLASSES - 1;
+	*category = classes[id].category;
+	*name = classes[id].name;
+}
+
+static unsigned brute_class(uint16_t port)
 {
 	switch (port) {
-	case 21: return "FTP brute force";
-	case 22: return "SSH brute force";
-	case 23: case 2323: return "telnet brute force";
-	case 110: return "POP3 brute force";
-	case 143: return "IMAP brute force";
-	case 3389: return "RDP brute force";
-	default: return "login brute force";
+	case 21: return 3;
+	case 22: return 4;
+	case 23: case 2323: return 5;
+	case 110: return 6;
+	case 143: return 7;
+	case 3389: return 8;
+	default: return 9;
 	}
 }
 
@@ -408,9 +427,11 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 	int hits = 0, r;
 	uint32_t count = 0;
 	int64_t first = now64;
-#define REPORT(KIND, CAT, NAME)                                                   \
+#define REPORT(KIND, ID)                                                          \
 	do {                                                                      \
-		struct det_hit h = {KIND, CAT, NAME, count, first};               \
+		unsigned id_ = (ID);                                              \
+		struct det_hit h = {KIND, id_, classes[id_].category,             \
+				    classes[id_].name, count, first};             \
 		hits++;                                                           \
 		d->stats.hits[KIND]++;                                            \
 		if (cb && (r = cb(ctx, &h, p)))                                   \
@@ -447,14 +468,14 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 		if (hk && fresh)
 			count_one(hk);
 		if (bump(d, DET_HSCAN, hk, fresh, &count, &first))
-			REPORT(DET_HSCAN, "scan", "horizontal scan");
+			REPORT(DET_HSCAN, C_HSCAN);
 		if (s->vactive) {
 			struct det_cnt *v = get(d, s, KIND(K_V) | pcc << 56 | blk << 6 | bit, fresh,
 						&created, now);
 			if (v && fresh)
 				count_one(v);
 			if (bump(d, DET_VSCAN, v, fresh, &count, &first))
-				REPORT(DET_VSCAN, "scan", "vertical scan");
+				REPORT(DET_VSCAN, C_VSCAN);
 		}
 		if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1)) {
 			uint64_t id = blk << 6 | bit;
@@ -468,7 +489,7 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 						 KIND(K_BP) | mix((uint64_t)p->dport << 16 | p->sport, id) >> 3,
 						 now);
 			if (bump(d, DET_BRUTE, b, conn, &count, &first))
-				REPORT(DET_BRUTE, "bruteforce", brute_name(p->dport));
+				REPORT(DET_BRUTE, brute_class(p->dport));
 		}
 	}
 	if (p->payload && p->payload_caplen >= 5 && (p->proto == 6 || p->proto == 17)) {
@@ -479,13 +500,13 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 			first = s->bot_first;
 			if (s->bot_fired) {
 				count = 1;
-				REPORT(DET_BOT, "bot", "IRC bot");
+				REPORT(DET_BOT, C_BOT);
 			} else {
 				s->bot |= (uint8_t)t;
 				if ((uint32_t)__builtin_popcount(s->bot) >= d->thr[DET_BOT]) {
 					s->bot_fired = 1;
 					count = d->thr[DET_BOT];
-					REPORT(DET_BOT, "bot", "IRC bot");
+					REPORT(DET_BOT, C_BOT);
 				}
 			}
 		}

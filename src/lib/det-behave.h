@@ -53,8 +53,14 @@ void det_config_default(struct det_config *c);
 
 enum det_kind { DET_HSCAN = 0, DET_VSCAN, DET_BRUTE, DET_BOT, DET_NKINDS };
 
+/* Every (category, name) a detector reports, numbered, so that callers
+ * can intern them before the first packet: det_hit.id indexes it. */
+#define DET_NCLASSES 10
+void det_class(unsigned id, const char **category, const char **name);
+
 struct det_hit {
 	enum det_kind kind;
+	unsigned id;                /* < DET_NCLASSES */
 	const char *category;       /* "scan", "bruteforce", "bot" (static) */
 	const char *name;           /* "horizontal scan", "SSH brute force", ... (static) */
 	/* Packets this hit stands for: the threshold's worth when the key

@@ -11,16 +11,19 @@
  *
  * Packets are classified in batches (struct batch): classify_packet
  * copies the packet's header fields and payload into the current batch
- * and returns; a full batch is sorted by source (stable, so each source
- * keeps its packets' order) and classified source by source.  All state
- * is per source, so the result is the one of packet order, and a
- * source's state (its detectors' table, its incidents' counters) is
- * fetched from memory once per batch instead of once per packet: on a
- * day of 200,000 sources that is where the time went.  With more than
- * one CPU the batches are classified on a worker thread while the caller
- * goes on decoding and counting; the caller's thread keeps the source
- * table (so hints need no locking) and calls on_hit, replaying the hits
- * the worker logged, so callbacks never run on the worker. */
+ * and returns.  All classification state is per source, so sources are
+ * split into shards (source index mod nshards), each with its own rule
+ * matcher, detectors and incidents; a full batch is sorted by source
+ * within each shard (stable: a source keeps its packets' order) and each
+ * shard classifies its part source by source.  The result is the one of
+ * packet order, a source's state is fetched from memory once per batch
+ * instead of once per packet (on a day of 200,000 sources that is where
+ * the time went), and with several CPUs each shard has a worker thread
+ * while the caller goes on decoding and counting.  The caller's thread
+ * keeps the source table (so hints need no locking) and calls on_hit,
+ * replaying the hits the shards logged: callbacks never run on a worker.
+ * Incidents are read in one order whatever the shards: by day, source
+ * and class. */
 #include "incident.h"
 
 #include <errno.h>
@@ -70,8 +73,8 @@ struct inc {
 	struct raw_ev raw[INCIDENT_EVIDENCE];
 };
 
-/* A source's classification state (the worker's side; its address is
- * in the caller's table, ips). */
+/* A source's classification state (its shard's; its address is in the
+ * caller's table, ips). */
 struct csrc {
 	int32_t day;                /* of the incident list */
 	uint32_t head;              /* first incident + 1 */
@@ -82,7 +85,9 @@ struct csrc {
 /* ---- batches: see the top of the file ---- */
 #define BATCH_PKTS 65536u
 #define BATCH_BYTES ((size_t)16 << 20)
-#define NBATCH 4                /* being filled, being classified, waiting */
+#define NBATCH 4                /* one being filled, the others classified or waiting */
+#define MAX_SHARDS 8
+#define LOCAL_BITS 27           /* a shard's source index */
 /* What is kept of a packet: struct vg_pkt up to its pointers (every
  * header field the rules and detectors test), then the payload. */
 #define PKT_HEAD offsetof(struct vg_pkt, l3)
@@ -100,15 +105,21 @@ struct bhit {                   /* for on_hit, replayed on the caller's thread *
 	const char *name;
 };
 
-struct batch {
-	unsigned char *arena;       /* records, each BREC_SIZE + payload, 8-aligned */
-	size_t used, cap;
-	uint64_t *key, *tmp;        /* source index + 1 << 32 | record offset */
+/* A shard's part of a batch. */
+struct bpart {
+	uint64_t *key, *tmp;        /* local source index + 1 << 32 | record offset */
 	size_t n;
-	uint32_t maxsrc;
-	uint64_t min_ns;
+	uint32_t maxsrc;            /* largest local index + 1 */
 	struct bhit *hit;
 	size_t nhit, caphit;
+};
+
+struct batch {
+	unsigned char *arena;       /* records, each BREC_SIZE + payload, 8-aligned */
+	size_t used, cap, n;
+	uint64_t min_ns;
+	unsigned left;              /* shards still classifying it (under mu) */
+	struct bpart part[MAX_SHARDS];
 	struct batch *next;
 };
 
@@ -116,45 +127,63 @@ struct klass {
 	const char *category, *name, *taxonomy, *type;
 };
 
-struct classifier {
-	struct classifier_config cfg;
+struct classifier;
+
+/* The sources of one shard and all their state; only its worker (or the
+ * caller, between batches) touches it. */
+struct shard {
+	struct classifier *c;
 	struct rule_matcher *rm;
 	struct det *det;
 	struct inc *v;
 	struct inc_hot *hot;
 	size_t n, cap;
-	/* the caller's thread: sources' addresses and their index */
-	struct vg_ip *ips;
-	size_t nsrc, capips;
-	uint32_t *slots;            /* source index + 1; 0 empty */
-	size_t nslots;
-	/* the worker's: sources' state, by the same index */
-	struct csrc *src;
-	size_t nsrc_w, capsrc;
-	struct klass *cls;
-	size_t ncls;
-	uint32_t *rule_cls;         /* per rule index */
-	const char *det_name[16];   /* detector names seen (static strings) */
-	uint32_t det_cls[16];
-	size_t ndet;
+	struct csrc *src;           /* by local index */
+	size_t nsrc, capsrc;
 	uint64_t dropped;
 	int32_t swept;              /* day up to which stale detector state was freed */
-	/* the packet being classified (worker) */
+	size_t done_seq;            /* batches classified (under mu) */
+	/* the packet being classified */
 	struct csrc *cur;
-	struct batch *cur_batch;
+	struct bpart *cur_part;
 	uint32_t cur_off;
 	uint32_t sensor_id;
 	const struct cidr_set *honeynets;
 	int err;
-	/* batches and the worker thread */
+	pthread_t th;
+	bool has_th;
+};
+
+struct classifier {
+	struct classifier_config cfg;
+	struct shard sh[MAX_SHARDS];
+	unsigned nsh;
+	struct klass *cls;          /* interned before the first packet: read-only after */
+	size_t ncls;
+	uint32_t *rule_cls;         /* per rule index */
+	uint32_t det_cls[DET_NCLASSES];
+	size_t ninc;                /* incidents in all shards (atomic): max_incidents */
+	/* the caller's thread: sources' addresses and their index + 1 */
+	struct vg_ip *ips;
+	size_t nsrc, capips;
+	uint32_t *slots;
+	size_t nslots;
+	/* incidents in their reading order: shard << 32 | index */
+	uint64_t *order;
+	size_t norder;
+	bool order_stale;
+	struct det_stats det_sum;
+	struct rule_stats rule_sum;
+	/* batches and workers */
 	struct batch *fill;         /* being filled by the caller */
-	struct batch *todo, *todo_tail, *done, *done_tail, *spare;
+	struct batch *ring[NBATCH]; /* submitted, by sequence number mod NBATCH */
+	size_t sub_seq;             /* batches submitted (under mu) */
+	struct batch *done, *done_tail, *spare;
 	size_t nbatches, busy;
 	bool threaded, quit;
 	bool pending;               /* packets given since the last finish (caller) */
-	int werr;                   /* the worker's first error (under mu) */
+	int werr;                   /* the workers' first error (under mu) */
 	int perr;                   /* the first error returned to the caller */
-	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
 };
@@ -180,6 +209,14 @@ static int intern(struct classifier *c, const char *cat, const char *name, const
 	return 0;
 }
 
+static unsigned shard_count(int threads)
+{
+	if (threads < 0)
+		return 1;
+	long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_SHARDS ? MAX_SHARDS : (unsigned)n;
+}
+
 int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 		   struct vg_err *err)
 {
@@ -188,15 +225,16 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 	if (!c)
 		return vg_err_set(err, -ENOMEM, "out of memory");
 	c->cfg = *cfg;
-	c->swept = INT32_MIN;
 	if (!c->cfg.max_incidents)
 		c->cfg.max_incidents = 1000000;
 	if (!c->cfg.max_sources)
 		c->cfg.max_sources = (size_t)1 << 24;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv_work, NULL);
+	pthread_cond_init(&c->cv_done, NULL);
+	c->nsh = shard_count(cfg->threads);
 	int r = 0;
 	if (cfg->rules) {
-		if ((r = rule_matcher_new(&c->rm, cfg->rules, 0)))
-			goto bad;
 		size_t nr = rule_set_count(cfg->rules);
 		c->rule_cls = calloc(nr ? nr : 1, sizeof *c->rule_cls);
 		if (!c->rule_cls) {
@@ -210,15 +248,29 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 				goto bad;
 		}
 	}
-	if (!cfg->no_detectors && (r = det_new(&c->det, &cfg->det)))
-		goto bad;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv_work, NULL);
-	pthread_cond_init(&c->cv_done, NULL);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cfg->threads > 0 || (cfg->threads == 0 && ncpu > 1)) {
-		c->threaded = !pthread_create(&c->th, NULL, worker, c);
-		/* no thread: the caller's classifies its batches itself */
+	for (unsigned i = 0; i < DET_NCLASSES && !cfg->no_detectors; i++) {
+		const char *cat, *name, *tax, *type;
+		det_class(i, &cat, &name);
+		rule_taxonomy(cat, &tax, &type);
+		if ((r = intern(c, cat, name, tax, type, &c->det_cls[i])))
+			goto bad;
+	}
+	for (unsigned i = 0; i < c->nsh; i++) {
+		struct shard *sh = &c->sh[i];
+		sh->c = c;
+		sh->swept = INT32_MIN;
+		if (cfg->rules && (r = rule_matcher_new(&sh->rm, cfg->rules, 0)))
+			goto bad;
+		if (!cfg->no_detectors && (r = det_new(&sh->det, &cfg->det)))
+			goto bad;
+	}
+	if (cfg->threads >= 0 && (cfg->threads > 0 || c->nsh > 1)) {
+		c->threaded = true;
+		for (unsigned i = 0; i < c->nsh; i++)
+			if (!(c->sh[i].has_th = !pthread_create(&c->sh[i].th, NULL, worker, &c->sh[i]))) {
+				r = -EAGAIN;
+				goto bad;
+			}
 	}
 	*out = c;
 	return 0;
@@ -229,18 +281,24 @@ bad:
 
 static void clear_incidents(struct classifier *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct incident *in = &c->v[i].pub;
-		free(in->ports);
-		free(in->sensors);
-		for (size_t k = 0; k < in->nev; k++) {
-			free(in->ev[k].line);
-			free(in->ev[k].excerpt);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		struct shard *sh = &c->sh[s];
+		for (size_t i = 0; i < sh->n; i++) {
+			struct incident *in = &sh->v[i].pub;
+			free(in->ports);
+			free(in->sensors);
+			for (size_t k = 0; k < in->nev; k++) {
+				free(in->ev[k].line);
+				free(in->ev[k].excerpt);
+			}
 		}
+		sh->n = 0;
+		for (size_t i = 0; i < sh->nsrc; i++)
+			sh->src[i].head = sh->src[i].last = 0;
 	}
-	c->n = 0;
-	for (size_t i = 0; i < c->nsrc_w; i++)
-		c->src[i].head = c->src[i].last = 0;
+	c->ninc = 0;
+	c->norder = 0;
+	c->order_stale = false;
 }
 
 void classifier_reset(struct classifier *c)
@@ -248,11 +306,9 @@ void classifier_reset(struct classifier *c)
 	classifier_finish(c);
 	clear_incidents(c);
 	c->perr = 0;
-	if (c->threaded) {
-		pthread_mutex_lock(&c->mu);
-		c->werr = 0;
-		pthread_mutex_unlock(&c->mu);
-	}
+	pthread_mutex_lock(&c->mu);
+	c->werr = 0;
+	pthread_mutex_unlock(&c->mu);
 }
 
 static void batch_free(struct batch *b)
@@ -260,9 +316,11 @@ static void batch_free(struct batch *b)
 	if (!b)
 		return;
 	free(b->arena);
-	free(b->key);
-	free(b->tmp);
-	free(b->hit);
+	for (unsigned i = 0; i < MAX_SHARDS; i++) {
+		free(b->part[i].key);
+		free(b->part[i].tmp);
+		free(b->part[i].hit);
+	}
 	free(b);
 }
 
@@ -279,45 +337,62 @@ void classifier_free(struct classifier *c)
 {
 	if (!c)
 		return;
-	if (c->threaded) {
-		pthread_mutex_lock(&c->mu);
-		c->quit = true;
-		pthread_cond_signal(&c->cv_work);
-		pthread_mutex_unlock(&c->mu);
-		pthread_join(c->th, NULL);
-	}
+	pthread_mutex_lock(&c->mu);
+	c->quit = true;
+	pthread_cond_broadcast(&c->cv_work);
+	pthread_mutex_unlock(&c->mu);
+	for (unsigned i = 0; i < c->nsh; i++)
+		if (c->sh[i].has_th)
+			pthread_join(c->sh[i].th, NULL);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv_work);
 	pthread_cond_destroy(&c->cv_done);
+	/* every submitted batch is on the done list once the workers left */
 	batch_free(c->fill);
-	batch_list_free(c->todo);
 	batch_list_free(c->done);
 	batch_list_free(c->spare);
 	clear_incidents(c);
-	for (size_t i = 0; c->det && i < c->nsrc_w; i++)
-		det_src_clear(c->det, &c->src[i].det);
-	free(c->v);
-	free(c->hot);
-	free(c->src);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		struct shard *sh = &c->sh[s];
+		for (size_t i = 0; sh->det && i < sh->nsrc; i++)
+			det_src_clear(sh->det, &sh->src[i].det);
+		free(sh->v);
+		free(sh->hot);
+		free(sh->src);
+		rule_matcher_free(sh->rm);
+		det_free(sh->det);
+	}
 	free(c->ips);
 	free(c->slots);
+	free(c->order);
 	free(c->cls);
 	free(c->rule_cls);
-	rule_matcher_free(c->rm);
-	det_free(c->det);
 	free(c);
 }
+
+static int order_build(struct classifier *c);
 
 size_t classifier_count(struct classifier *c)
 {
 	classifier_finish(c);
-	return c->n;
+	return c->norder;
 }
 
 const struct det_stats *classifier_det_stats(struct classifier *c)
 {
 	classifier_finish(c);
-	return c->det ? det_get_stats(c->det) : NULL;
+	if (!c->sh[0].det)
+		return NULL;
+	memset(&c->det_sum, 0, sizeof c->det_sum);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		const struct det_stats *d = det_get_stats(c->sh[s].det);
+		c->det_sum.sources += d->sources;
+		c->det_sum.entries += d->entries;
+		c->det_sum.untracked += d->untracked;
+		for (int k = 0; k < DET_NKINDS; k++)
+			c->det_sum.hits[k] += d->hits[k];
+	}
+	return &c->det_sum;
 }
 
 size_t classifier_sources(struct classifier *c)
@@ -328,26 +403,44 @@ size_t classifier_sources(struct classifier *c)
 size_t classifier_memory(struct classifier *c)
 {
 	classifier_finish(c);
-	size_t m = sizeof *c + c->cap * (sizeof *c->v + sizeof *c->hot) + c->capsrc * sizeof *c->src +
-		   c->capips * sizeof *c->ips + c->nslots * sizeof *c->slots;
+	size_t m = sizeof *c + c->capips * sizeof *c->ips + c->nslots * sizeof *c->slots +
+		   c->norder * sizeof *c->order;
 	m += c->nbatches * (BATCH_BYTES + BATCH_PKTS * 2 * sizeof(uint64_t));
-	for (size_t i = 0; i < c->n; i++)
-		m += (c->v[i].pub.nports + c->v[i].pub.nsensors) * sizeof(uint32_t);
-	if (c->det)
-		m += det_memory(c->det);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		const struct shard *sh = &c->sh[s];
+		m += sh->cap * (sizeof *sh->v + sizeof *sh->hot) + sh->capsrc * sizeof *sh->src;
+		for (size_t i = 0; i < sh->n; i++)
+			m += (sh->v[i].pub.nports + sh->v[i].pub.nsensors) * sizeof(uint32_t);
+		if (sh->det)
+			m += det_memory(sh->det);
+	}
 	return m;
 }
 
 uint64_t classifier_dropped(struct classifier *c)
 {
 	classifier_finish(c);
-	return c->dropped;
+	uint64_t d = 0;
+	for (unsigned s = 0; s < c->nsh; s++)
+		d += c->sh[s].dropped;
+	return d;
 }
 
 const struct rule_stats *classifier_rule_stats(struct classifier *c)
 {
 	classifier_finish(c);
-	return c->rm ? rule_matcher_stats(c->rm) : &no_stats;
+	if (!c->sh[0].rm)
+		return &no_stats;
+	memset(&c->rule_sum, 0, sizeof c->rule_sum);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		const struct rule_stats *r = rule_matcher_stats(c->sh[s].rm);
+		c->rule_sum.packets += r->packets;
+		c->rule_sum.payload_bytes += r->payload_bytes;
+		c->rule_sum.candidates += r->candidates;
+		c->rule_sum.hits += r->hits;
+		c->rule_sum.scanned_bytes += r->scanned_bytes;
+	}
+	return &c->rule_sum;
 }
 
 /* ---- the token ----------------------------------------------------------- */
@@ -436,22 +529,22 @@ static int source_index(struct classifier *c, const struct vg_ip *ip, uint32_t *
 	return 0;
 }
 
-/* The worker's side: state for sources up to index n. */
-static int grow_states(struct classifier *c, size_t n)
+/* A shard's state for its sources up to local index n. */
+static int grow_states(struct shard *sh, size_t n)
 {
-	if (n > c->capsrc) {
-		size_t cap = c->capsrc ? c->capsrc : 1024;
+	if (n > sh->capsrc) {
+		size_t cap = sh->capsrc ? sh->capsrc : 1024;
 		while (cap < n)
 			cap *= 2;
-		struct csrc *nv = realloc(c->src, cap * sizeof *nv);
+		struct csrc *nv = realloc(sh->src, cap * sizeof *nv);
 		if (!nv)
 			return -ENOMEM;
-		c->src = nv;
-		c->capsrc = cap;
+		sh->src = nv;
+		sh->capsrc = cap;
 	}
-	for (; c->nsrc_w < n; c->nsrc_w++) {
-		memset(&c->src[c->nsrc_w], 0, sizeof *c->src);
-		c->src[c->nsrc_w].day = INT32_MIN;
+	for (; sh->nsrc < n; sh->nsrc++) {
+		memset(&sh->src[sh->nsrc], 0, sizeof *sh->src);
+		sh->src[sh->nsrc].day = INT32_MIN;
 	}
 	return 0;
 }
@@ -484,14 +577,14 @@ static int set_add(uint32_t **v, size_t *n, uint32_t x)
 	return 0;
 }
 
-static void take_evidence(struct classifier *c, const struct vg_pkt *p, uint32_t sid,
+static void take_evidence(struct shard *sh, const struct vg_pkt *p, uint32_t sid,
 			  const char *why, struct raw_ev *ev)
 {
 	ev->ts_ns = p->ts_ns;
-	ev->honeynets = c->honeynets;
+	ev->honeynets = sh->honeynets;
 	ev->why = why;
 	ev->sid = sid;
-	ev->sensor_id = c->sensor_id;
+	ev->sensor_id = sh->sensor_id;
 	ev->plen = p->payload_len;
 	ev->dst = p->dst;
 	ev->sport = p->sport;
@@ -508,10 +601,11 @@ static void take_evidence(struct classifier *c, const struct vg_pkt *p, uint32_t
 		memcpy(ev->x, p->payload, n);
 }
 
-static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, uint32_t sid,
+static int record(struct shard *sh, const struct vg_pkt *p, uint32_t cls, uint32_t sid,
 		  uint64_t count, int64_t first_s, const char *why)
 {
-	struct csrc *s = c->cur;
+	struct classifier *c = sh->c;
+	struct csrc *s = sh->cur;
 	if (!s)
 		return 0;           /* beyond max_sources: not classified */
 	int64_t now = (int64_t)(p->ts_ns / 1000000000u);
@@ -522,33 +616,36 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		s->day = dayno;
 	}
 	struct inc_hot *h = NULL;
-	if (s->last && c->hot[s->last - 1].cls == cls)
-		h = &c->hot[s->last - 1];
+	if (s->last && sh->hot[s->last - 1].cls == cls)
+		h = &sh->hot[s->last - 1];
 	else
-		for (uint32_t i = s->head; i; i = c->hot[i - 1].next)
-			if (c->hot[i - 1].cls == cls) {
-				h = &c->hot[i - 1];
+		for (uint32_t i = s->head; i; i = sh->hot[i - 1].next)
+			if (sh->hot[i - 1].cls == cls) {
+				h = &sh->hot[i - 1];
 				s->last = i;
 				break;
 			}
 	if (!h) {
-		if (c->n >= c->cfg.max_incidents) {
-			c->dropped++;
+		/* the bound is over all shards: near it, which shard's hit is
+		 * dropped depends on timing */
+		if (__atomic_fetch_add(&c->ninc, 1, __ATOMIC_RELAXED) >= c->cfg.max_incidents) {
+			__atomic_fetch_sub(&c->ninc, 1, __ATOMIC_RELAXED);
+			sh->dropped++;
 			return 0;
 		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 256;
-			struct inc *nv = realloc(c->v, cap * sizeof *nv);
+		if (sh->n == sh->cap) {
+			size_t cap = sh->cap ? sh->cap * 2 : 256;
+			struct inc *nv = realloc(sh->v, cap * sizeof *nv);
 			if (!nv)
 				return -ENOMEM;
-			c->v = nv;
-			struct inc_hot *nh = realloc(c->hot, cap * sizeof *nh);
+			sh->v = nv;
+			struct inc_hot *nh = realloc(sh->hot, cap * sizeof *nh);
 			if (!nh)
 				return -ENOMEM;
-			c->hot = nh;
-			c->cap = cap;
+			sh->hot = nh;
+			sh->cap = cap;
 		}
-		struct inc *in = &c->v[c->n];
+		struct inc *in = &sh->v[sh->n];
 		memset(in, 0, offsetof(struct inc, raw));
 		const struct klass *k = &c->cls[cls];
 		in->pub.day = day;
@@ -558,14 +655,14 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 		in->pub.taxonomy = k->taxonomy;
 		in->pub.type = k->type;
 		in->pub.sid = sid;
-		h = &c->hot[c->n];
+		h = &sh->hot[sh->n];
 		*h = (struct inc_hot){
 			.next = s->head, .cls = cls,
 			.last_port = UINT32_MAX, .last_sensor = UINT32_MAX, .prev_port = UINT32_MAX,
 			.first_s = first_s < now && first_s >= day ? first_s : now,
 			.last_s = now,
 		};
-		s->head = s->last = (uint32_t)++c->n;
+		s->head = s->last = (uint32_t)++sh->n;
 	}
 	if (now < h->first_s)
 		h->first_s = now;
@@ -574,24 +671,24 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 	h->count += count;
 	uint32_t port = p->proto == 6 ? DB_PORT_TCP(p->dport)
 		      : p->proto == 17 ? DB_PORT_UDP(p->dport) : UINT32_MAX;
-	struct inc *in = &c->v[h - c->hot];
+	struct inc *in = &sh->v[h - sh->hot];
 	if (port != UINT32_MAX && port != h->last_port) {
 		if (port != h->prev_port && set_add(&in->pub.ports, &in->pub.nports, port))
 			return -ENOMEM;
 		h->prev_port = h->last_port;
 		h->last_port = port;
 	}
-	if (c->sensor_id != h->last_sensor) {
-		if (set_add(&in->pub.sensors, &in->pub.nsensors, c->sensor_id))
+	if (sh->sensor_id != h->last_sensor) {
+		if (set_add(&in->pub.sensors, &in->pub.nsensors, sh->sensor_id))
 			return -ENOMEM;
-		h->last_sensor = c->sensor_id;
+		h->last_sensor = sh->sensor_id;
 	}
 	if (h->nev < INCIDENT_EVIDENCE) {
-		take_evidence(c, p, sid, why, &in->raw[h->nev++]);
+		take_evidence(sh, p, sid, why, &in->raw[h->nev++]);
 		in->pub.nev = h->nev;
 	}
 	if (c->cfg.on_hit) {
-		struct batch *b = c->cur_batch;
+		struct bpart *b = sh->cur_part;
 		if (b->nhit == b->caphit) {
 			size_t cap = b->caphit ? b->caphit * 2 : 1024;
 			struct bhit *nv = realloc(b->hit, cap * sizeof *nv);
@@ -600,58 +697,39 @@ static int record(struct classifier *c, const struct vg_pkt *p, uint32_t cls, ui
 			b->hit = nv;
 			b->caphit = cap;
 		}
-		b->hit[b->nhit++] = (struct bhit){c->cur_off, c->cls[cls].name};
+		b->hit[b->nhit++] = (struct bhit){sh->cur_off, c->cls[cls].name};
 	}
 	return 0;
 }
 
 static int on_rule(void *ctx, size_t idx, const struct vg_pkt *p)
 {
-	struct classifier *c = ctx;
-	const struct rule_info *ri = rule_set_info(c->cfg.rules, idx);
-	int r = record(c, p, c->rule_cls[idx], ri->sid, 1, 0, ri->msg);
+	struct shard *sh = ctx;
+	const struct rule_info *ri = rule_set_info(sh->c->cfg.rules, idx);
+	int r = record(sh, p, sh->c->rule_cls[idx], ri->sid, 1, 0, ri->msg);
 	if (r)
-		c->err = r;
+		sh->err = r;
 	return r;
 }
 
 static int on_det(void *ctx, const struct det_hit *h, const struct vg_pkt *p)
 {
-	struct classifier *c = ctx;
-	uint32_t cls = UINT32_MAX;
-	for (size_t i = 0; i < c->ndet; i++)
-		if (c->det_name[i] == h->name) {
-			cls = c->det_cls[i];
-			break;
-		}
-	int r;
-	if (cls == UINT32_MAX) {
-		const char *tax, *type;
-		rule_taxonomy(h->category, &tax, &type);
-		if ((r = intern(c, h->category, h->name, tax, type, &cls))) {
-			c->err = r;
-			return r;
-		}
-		if (c->ndet < sizeof c->det_name / sizeof c->det_name[0]) {
-			c->det_name[c->ndet] = h->name;
-			c->det_cls[c->ndet++] = cls;
-		}
-	}
-	r = record(c, p, cls, 0, h->count, h->first_s, h->name);
+	struct shard *sh = ctx;
+	int r = record(sh, p, sh->c->det_cls[h->id], 0, h->count, h->first_s, h->name);
 	if (r)
-		c->err = r;
+		sh->err = r;
 	return r;
 }
 
 /* The traffic reached a new day: the detectors' state of sources last
  * seen on an earlier day can never count again (it is per day), so a run
  * over many days (a backfill) holds only what the current day needs. */
-static void sweep(struct classifier *c, int32_t day)
+static void sweep(struct shard *sh, int32_t day)
 {
-	for (size_t i = 0; i < c->nsrc_w; i++)
-		if (c->src[i].det.day < day && c->src[i].det.ncnt)
-			det_src_clear(c->det, &c->src[i].det);
-	c->swept = day;
+	for (size_t i = 0; i < sh->nsrc; i++)
+		if (sh->src[i].det.day < day && sh->src[i].det.ncnt)
+			det_src_clear(sh->det, &sh->src[i].det);
+	sh->swept = day;
 }
 
 static const uint8_t l4_mark[1];
@@ -670,9 +748,9 @@ static void unpack(const struct batch *b, uint32_t off, struct vg_pkt *p)
 	p->payload_len = r->payload_len;
 }
 
-/* Stable sort of the keys by source (their high 32 bits): LSD radix, 11
- * bits a pass, only as many passes as the largest index needs. */
-static void sort_by_source(struct batch *b)
+/* Stable sort of a part's keys by source (their high 32 bits): LSD
+ * radix, 11 bits a pass, only as many passes as the largest index needs. */
+static void sort_by_source(struct bpart *b)
 {
 	unsigned bits = 0;
 	while (bits < 32 && (uint64_t)b->maxsrc >> bits)
@@ -698,124 +776,143 @@ static void sort_by_source(struct batch *b)
 	b->tmp = t;
 }
 
-/* Classify a batch (the worker, or the caller without one).  Software
- * pipelined: a packet's record and its source's state are asked for
- * PF_FAR packets ahead, it is unpacked and its detector entries and
- * first incident asked for PF_NEAR ahead, so the memory of several
- * sources is on its way while one is classified. */
+/* Classify a shard's part of a batch (its worker, or the caller without
+ * workers).  Software pipelined: a packet's record and its source's state
+ * are asked for PF_FAR packets ahead, it is unpacked and its detector
+ * entries and first incident asked for PF_NEAR ahead, so the memory of
+ * several sources is on its way while one is classified. */
 #define PF_FAR 12
 #define PF_NEAR 4
-static int process(struct classifier *c, struct batch *b)
+static int process(struct shard *sh, struct batch *b)
 {
+	struct bpart *bp = &b->part[sh - sh->c->sh];
 	int first = 0, r;
+	if (!bp->n)
+		return 0;
 	int32_t day = (int32_t)(b->min_ns / 1000000000u / 86400u);
-	if (c->det && day > c->swept)
-		sweep(c, day);
-	if ((r = grow_states(c, b->maxsrc)))
+	if (sh->det && day > sh->swept)
+		sweep(sh, day);
+	if ((r = grow_states(sh, bp->maxsrc)))
 		return r;
-	sort_by_source(b);
-	c->cur_batch = b;
+	sort_by_source(bp);
+	sh->cur_part = bp;
 	struct vg_pkt ring[PF_NEAR + 1];
-	for (size_t i = 0; i < b->n + PF_NEAR; i++) {
-		if (i + PF_FAR < b->n) {
-			uint64_t k = b->key[i + PF_FAR];
+	for (size_t i = 0; i < bp->n + PF_NEAR; i++) {
+		if (i + PF_FAR < bp->n) {
+			uint64_t k = bp->key[i + PF_FAR];
 			const unsigned char *a = b->arena + (uint32_t)k;
 			__builtin_prefetch(a);
 			__builtin_prefetch(a + 64);
 			__builtin_prefetch(a + 128);
 			if (k >> 32)
-				__builtin_prefetch(&c->src[(k >> 32) - 1]);
+				__builtin_prefetch(&sh->src[(k >> 32) - 1]);
 		}
-		if (i < b->n) {
-			uint64_t k = b->key[i];
+		if (i < bp->n) {
+			uint64_t k = bp->key[i];
 			struct vg_pkt *q = &ring[i % (PF_NEAR + 1)];
 			unpack(b, (uint32_t)k, q);
 			if (k >> 32) {
-				const struct csrc *s = &c->src[(k >> 32) - 1];
-				if (c->det)
-					det_prefetch(c->det, &s->det, q);
+				const struct csrc *s = &sh->src[(k >> 32) - 1];
+				if (sh->det)
+					det_prefetch(sh->det, &s->det, q);
 				if (s->head)
-					__builtin_prefetch(&c->hot[s->head - 1]);
+					__builtin_prefetch(&sh->hot[s->head - 1]);
 			}
 		}
 		if (i < PF_NEAR)
 			continue;
 		size_t j = i - PF_NEAR;
-		uint32_t src = (uint32_t)(b->key[j] >> 32), off = (uint32_t)b->key[j];
+		uint32_t src = (uint32_t)(bp->key[j] >> 32), off = (uint32_t)bp->key[j];
 		const struct brec *rec = (const struct brec *)(const void *)(b->arena + off);
 		const struct vg_pkt *p = &ring[j % (PF_NEAR + 1)];
-		c->cur = src ? &c->src[src - 1] : NULL;
-		c->cur_off = off;
-		c->sensor_id = rec->sensor_id;
-		c->honeynets = rec->honeynets;
-		c->err = 0;
+		sh->cur = src ? &sh->src[src - 1] : NULL;
+		sh->cur_off = off;
+		sh->sensor_id = rec->sensor_id;
+		sh->honeynets = rec->honeynets;
+		sh->err = 0;
 		r = 0;
-		if (c->rm)
-			r = rule_match(c->rm, p, on_rule, c);
-		if (r >= 0 && !c->err && c->det && p->l4 && c->cur)
-			r = det_packet_src(c->det, &c->cur->det, p, on_det, c);
+		if (sh->rm)
+			r = rule_match(sh->rm, p, on_rule, sh);
+		if (r >= 0 && !sh->err && sh->det && p->l4 && sh->cur)
+			r = det_packet_src(sh->det, &sh->cur->det, p, on_det, sh);
 		if (!first)
-			first = c->err ? c->err : r < 0 ? r : 0;
+			first = sh->err ? sh->err : r < 0 ? r : 0;
 	}
 	return first;
 }
 
+/* A batch all shards classified: to the done list, in submission order
+ * (each shard takes batches in that order).  Under mu. */
+static void batch_done(struct classifier *c, struct batch *b)
+{
+	b->next = NULL;
+	if (c->done_tail)
+		c->done_tail->next = b;
+	else
+		c->done = b;
+	c->done_tail = b;
+	c->busy--;
+	pthread_cond_broadcast(&c->cv_done);
+}
+
 static void *worker(void *arg)
 {
-	struct classifier *c = arg;
+	struct shard *sh = arg;
+	struct classifier *c = sh->c;
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->todo && !c->quit)
+		while (sh->done_seq == c->sub_seq && !c->quit)
 			pthread_cond_wait(&c->cv_work, &c->mu);
-		struct batch *b = c->todo;
-		if (!b)
+		if (sh->done_seq == c->sub_seq)
 			break;
-		c->todo = b->next;
-		if (!c->todo)
-			c->todo_tail = NULL;
+		struct batch *b = c->ring[sh->done_seq % NBATCH];
 		pthread_mutex_unlock(&c->mu);
-		int r = process(c, b);
+		int r = process(sh, b);
 		pthread_mutex_lock(&c->mu);
 		if (r && !c->werr)
 			c->werr = r;
-		b->next = NULL;
-		if (c->done_tail)
-			c->done_tail->next = b;
-		else
-			c->done = b;
-		c->done_tail = b;
-		c->busy--;
-		pthread_cond_signal(&c->cv_done);
+		sh->done_seq++;
+		if (!--b->left)
+			batch_done(c, b);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
 }
 
-/* The caller's side of a classified batch: its hits to on_hit, in the
- * order the worker made them; then the batch is empty again. */
+/* The caller's side of a classified batch: its hits to on_hit, shard by
+ * shard in the order they were made; then the batch is empty again. */
 static int replay(struct classifier *c, struct batch *b)
 {
 	int r = 0;
-	for (size_t i = 0; i < b->nhit && !r; i++) {
-		struct vg_pkt p;
-		unpack(b, b->hit[i].off, &p);
-		r = c->cfg.on_hit(c->cfg.hit_ctx, &p, b->hit[i].name);
+	for (unsigned s = 0; s < c->nsh; s++) {
+		struct bpart *bp = &b->part[s];
+		for (size_t i = 0; i < bp->nhit && !r; i++) {
+			struct vg_pkt p;
+			unpack(b, bp->hit[i].off, &p);
+			r = c->cfg.on_hit(c->cfg.hit_ctx, &p, bp->hit[i].name);
+		}
+		bp->n = bp->nhit = 0;
+		bp->maxsrc = 0;
 	}
-	b->n = b->used = b->nhit = 0;
-	b->maxsrc = 0;
+	b->n = b->used = 0;
 	b->min_ns = UINT64_MAX;
 	return r;
 }
 
-static struct batch *batch_new(void)
+static struct batch *batch_new(unsigned nsh)
 {
 	struct batch *b = calloc(1, sizeof *b);
 	if (!b)
 		return NULL;
 	b->arena = malloc(BATCH_BYTES);
-	b->key = malloc(BATCH_PKTS * sizeof *b->key);
-	b->tmp = malloc(BATCH_PKTS * sizeof *b->tmp);
-	if (!b->arena || !b->key || !b->tmp) {
+	bool ok = b->arena != NULL;
+	/* one shard's part may hold the whole batch */
+	for (unsigned i = 0; i < nsh && ok; i++) {
+		b->part[i].key = malloc(BATCH_PKTS * sizeof *b->part[i].key);
+		b->part[i].tmp = malloc(BATCH_PKTS * sizeof *b->part[i].tmp);
+		ok = b->part[i].key && b->part[i].tmp;
+	}
+	if (!ok) {
 		batch_free(b);
 		return NULL;
 	}
@@ -831,29 +928,42 @@ static int keep_error(struct classifier *c, int r)
 	return r;
 }
 
-/* Hand the filled batch over (or classify it here without a worker) and
+/* Without workers: classify the filled batch here and replay its hits. */
+static int run_here(struct classifier *c, struct batch *b)
+{
+	int r = 0;
+	for (unsigned s = 0; s < c->nsh; s++) {
+		int x = process(&c->sh[s], b);
+		if (!r)
+			r = x;
+	}
+	int h = replay(c, b);
+	return keep_error(c, r ? r : h);
+}
+
+/* Hand the filled batch to the workers.  Under mu. */
+static void hand_over(struct classifier *c, struct batch *b)
+{
+	b->left = c->nsh;
+	c->ring[c->sub_seq % NBATCH] = b;
+	c->sub_seq++;
+	c->busy++;
+	pthread_cond_broadcast(&c->cv_work);
+}
+
+/* Hand the filled batch over (or classify it here without workers) and
  * take an empty one: a classified one, its hits replayed, or a new one
  * while fewer than NBATCH exist. */
 static int submit(struct classifier *c)
 {
 	struct batch *b = c->fill;
-	if (!c->threaded) {
-		int r = process(c, b);
-		int h = replay(c, b);
-		return keep_error(c, r ? r : h);
-	}
+	if (!c->threaded)
+		return run_here(c, b);
 	c->fill = NULL;
 	struct batch *nb = NULL;
 	bool make = false;
 	pthread_mutex_lock(&c->mu);
-	b->next = NULL;
-	if (c->todo_tail)
-		c->todo_tail->next = b;
-	else
-		c->todo = b;
-	c->todo_tail = b;
-	c->busy++;
-	pthread_cond_signal(&c->cv_work);
+	hand_over(c, b);
 	for (;;) {
 		if (c->done) {
 			nb = c->done;
@@ -876,7 +986,7 @@ static int submit(struct classifier *c)
 	int werr = c->werr;
 	pthread_mutex_unlock(&c->mu);
 	if (make) {
-		if (!(nb = batch_new()))
+		if (!(nb = batch_new(c->nsh)))
 			return keep_error(c, -ENOMEM);
 		c->nbatches++;
 	}
@@ -890,57 +1000,51 @@ int classifier_finish(struct classifier *c)
 	if (!c->pending)
 		return c->perr;
 	c->pending = false;
+	c->order_stale = true;
 	if (c->fill && c->fill->n) {
 		if (!c->threaded) {
-			submit(c);
-			return c->perr;
-		}
-		pthread_mutex_lock(&c->mu);
-		struct batch *b = c->fill;
-		b->next = NULL;
-		if (c->todo_tail)
-			c->todo_tail->next = b;
-		else
-			c->todo = b;
-		c->todo_tail = b;
-		c->busy++;
-		c->fill = NULL;
-		pthread_cond_signal(&c->cv_work);
-		pthread_mutex_unlock(&c->mu);
-	}
-	if (!c->threaded)
-		return c->perr;
-	pthread_mutex_lock(&c->mu);
-	while (c->busy)
-		pthread_cond_wait(&c->cv_done, &c->mu);
-	struct batch *d = c->done;
-	c->done = c->done_tail = NULL;
-	int werr = c->werr;
-	pthread_mutex_unlock(&c->mu);
-	int r = 0;
-	while (d) {
-		struct batch *nx = d->next;
-		int h = replay(c, d);
-		if (!r)
-			r = h;
-		if (!c->fill) {
-			c->fill = d;
+			run_here(c, c->fill);
 		} else {
-			d->next = c->spare;     /* only the caller touches spare when idle */
 			pthread_mutex_lock(&c->mu);
-			c->spare = d;
+			hand_over(c, c->fill);
+			c->fill = NULL;
 			pthread_mutex_unlock(&c->mu);
 		}
-		d = nx;
 	}
-	keep_error(c, werr ? werr : r);
+	if (c->threaded) {
+		pthread_mutex_lock(&c->mu);
+		while (c->busy)
+			pthread_cond_wait(&c->cv_done, &c->mu);
+		struct batch *d = c->done;
+		c->done = c->done_tail = NULL;
+		int werr = c->werr;
+		pthread_mutex_unlock(&c->mu);
+		int r = 0;
+		while (d) {
+			struct batch *nx = d->next;
+			int h = replay(c, d);
+			if (!r)
+				r = h;
+			if (!c->fill) {
+				c->fill = d;
+			} else {
+				pthread_mutex_lock(&c->mu);
+				d->next = c->spare;
+				c->spare = d;
+				pthread_mutex_unlock(&c->mu);
+			}
+			d = nx;
+		}
+		keep_error(c, werr ? werr : r);
+	}
+	keep_error(c, order_build(c));
 	return c->perr;
 }
 
 int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t sensor_id,
 			 const struct cidr_set *honeynets, uint32_t *hint)
 {
-	if (!p || !p->ipver || (!c->rm && !c->det))
+	if (!p || !p->ipver || (!c->sh[0].rm && !c->sh[0].det))
 		return c->perr;
 	if (c->perr)
 		return c->perr;
@@ -957,13 +1061,13 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	uint32_t pl = p->payload ? p->payload_caplen : 0;
 	size_t need = BREC_SIZE + ((pl + (size_t)7) & ~(size_t)7);
 	struct batch *b = c->fill;
-	if (b && (b->n == BATCH_PKTS || b->used + need > b->cap) && b->n) {
+	if (b && b->n && (b->n == BATCH_PKTS || b->used + need > b->cap)) {
 		if ((r = submit(c)))
 			return r;
 		b = c->fill;
 	}
 	if (!b) {
-		if (!(b = batch_new()))
+		if (!(b = batch_new(c->nsh)))
 			return keep_error(c, -ENOMEM);
 		c->fill = b;
 		c->nbatches++;
@@ -986,11 +1090,16 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	memcpy(rec->head, p, PKT_HEAD);
 	if (pl)
 		memcpy(b->arena + b->used + BREC_SIZE, p->payload, pl);
+	/* source 0 (not tracked) goes to shard 0 with no state */
+	unsigned s = src ? (src - 1) % c->nsh : 0;
+	uint32_t local = src ? (src - 1) / c->nsh + 1 : 0;
+	struct bpart *bp = &b->part[s];
+	bp->key[bp->n++] = (uint64_t)local << 32 | b->used;
+	if (local > bp->maxsrc)
+		bp->maxsrc = local;
 	c->pending = true;
-	b->key[b->n++] = (uint64_t)src << 32 | b->used;
+	b->n++;
 	b->used += need;
-	if (src > b->maxsrc)
-		b->maxsrc = src;
 	if (p->ts_ns < b->min_ns)
 		b->min_ns = p->ts_ns;
 	return 0;
@@ -1000,6 +1109,63 @@ int classify_packet(struct classifier *c, const struct vg_pkt *p, uint32_t senso
 		    const struct cidr_set *honeynets)
 {
 	return classify_packet_hint(c, p, sensor_id, honeynets, NULL);
+}
+
+/* ---- reading order ------------------------------------------------------------ */
+
+struct ord {
+	int64_t day;
+	uint8_t v, a[16];
+	uint32_t cls;
+	uint64_t o;
+};
+
+static int cmp_ord(const void *a, const void *b)
+{
+	const struct ord *p = a, *q = b;
+	if (p->day != q->day)
+		return p->day < q->day ? -1 : 1;
+	if (p->v != q->v)
+		return p->v < q->v ? -1 : 1;
+	int k = memcmp(p->a, q->a, 16);
+	if (k)
+		return k;
+	return (p->cls > q->cls) - (p->cls < q->cls);
+}
+
+/* Incidents by (day, source, class): one source's are listed together,
+ * and the order does not depend on how many shards there were. */
+static int order_build(struct classifier *c)
+{
+	if (!c->order_stale)
+		return 0;
+	size_t n = 0;
+	for (unsigned s = 0; s < c->nsh; s++)
+		n += c->sh[s].n;
+	uint64_t *o = realloc(c->order, (n ? n : 1) * sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	c->order = o;
+	struct ord *t = malloc((n ? n : 1) * sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	size_t k = 0;
+	for (unsigned s = 0; s < c->nsh; s++)
+		for (size_t i = 0; i < c->sh[s].n; i++) {
+			const struct incident *in = &c->sh[s].v[i].pub;
+			t[k].day = in->day;
+			t[k].v = in->src.v;
+			memcpy(t[k].a, in->src.a, 16);
+			t[k].cls = c->sh[s].hot[i].cls;
+			t[k++].o = (uint64_t)s << 32 | i;
+		}
+	qsort(t, n, sizeof *t, cmp_ord);
+	for (size_t i = 0; i < n; i++)
+		o[i] = t[i].o;
+	free(t);
+	c->norder = n;
+	c->order_stale = false;
+	return 0;
 }
 
 /* ---- evidence, formatted when read ------------------------------------------- */
@@ -1125,23 +1291,26 @@ static int format_evidence(const struct classifier *c, const struct incident *in
 	return 0;
 }
 
-/* The counters of a hit live in inc_hot: copied out when read. */
-static struct incident *synced(struct classifier *c, size_t i)
+/* The i-th incident in reading order, its counters (kept in inc_hot)
+ * copied out. */
+static struct inc *synced(struct classifier *c, size_t i)
 {
-	struct incident *in = &c->v[i].pub;
-	in->count = c->hot[i].count;
-	in->first_s = c->hot[i].first_s;
-	in->last_s = c->hot[i].last_s;
+	uint64_t o = c->order[i];
+	struct shard *sh = &c->sh[o >> 32];
+	size_t k = (uint32_t)o;
+	struct inc *in = &sh->v[k];
+	in->pub.count = sh->hot[k].count;
+	in->pub.first_s = sh->hot[k].first_s;
+	in->pub.last_s = sh->hot[k].last_s;
 	return in;
 }
 
 const struct incident *classifier_get(struct classifier *c, size_t i)
 {
 	classifier_finish(c);
-	if (i >= c->n)
+	if (i >= c->norder)
 		return NULL;
-	synced(c, i);
-	struct inc *in = &c->v[i];
+	struct inc *in = synced(c, i);
 	if (!in->formatted) {
 		for (size_t k = 0; k < in->pub.nev; k++)
 			if (format_evidence(c, &in->pub, &in->raw[k], &in->pub.ev[k])) {
@@ -1160,7 +1329,7 @@ const struct incident *classifier_get(struct classifier *c, size_t i)
 const struct incident *classifier_peek(struct classifier *c, size_t i)
 {
 	classifier_finish(c);
-	return i < c->n ? synced(c, i) : NULL;
+	return i < c->norder ? &synced(c, i)->pub : NULL;
 }
 
 int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg_err *err)
@@ -1168,8 +1337,8 @@ int classifier_store(struct classifier *c, struct db *db, int64_t day, struct vg
 	int r = classifier_finish(c);
 	if (r)
 		return vg_err_set(err, r, "classifying: %s", r < 0 ? strerror(-r) : "stopped");
-	for (size_t i = 0; i < c->n; i++) {
-		if (day != INT64_MIN && c->v[i].pub.day != day)
+	for (size_t i = 0; i < c->norder; i++) {
+		if (day != INT64_MIN && synced(c, i)->pub.day != day)
 			continue;
 		const struct incident *in = classifier_get(c, i);
 		if (!in)
@@ -1309,7 +1478,7 @@ int classifier_write_jsonl(struct classifier *c, FILE *f, const char *const *nam
 	size_t cap = 1 << 16;
 	char *buf = malloc(cap);
 	r = buf ? 0 : -ENOMEM;
-	for (size_t i = 0; i < c->n && !r; i++) {
+	for (size_t i = 0; i < c->norder && !r; i++) {
 		const struct incident *in = classifier_get(c, i);
 		int k = in ? incident_json(in, names, nnames, buf, cap) : -ENOMEM;
 		if (k < 0)

@@ -72,8 +72,10 @@ struct classifier_config {
 	 * and returned by every later call: the pass is to stop. */
 	int (*on_hit)(void *ctx, const struct vg_pkt *p, const char *name);
 	void *hit_ctx;
-	/* 0: a worker thread classifies when more than one CPU is online;
-	 * > 0: always one; < 0: none, the caller's thread classifies. */
+	/* Worker threads, each classifying the sources of one shard: 0, one
+	 * per online CPU (none with one CPU); > 0, that many (at most 8);
+	 * < 0, none: the caller's thread classifies.  The incidents do not
+	 * depend on it. */
 	int threads;
 };
 
@@ -105,8 +107,9 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 int classifier_finish(struct classifier *c);
 
 size_t classifier_count(struct classifier *c);
-/* The i-th incident, its evidence formatted and sanitized on first read;
- * NULL past the end or when out of memory. */
+/* The i-th incident (they are listed by day, source and class), its
+ * evidence formatted and sanitized on first read; NULL past the end or
+ * when out of memory. */
 const struct incident *classifier_get(struct classifier *c, size_t i);
 /* The same without formatting the evidence (ev[].line may be NULL): for
  * listings that show no evidence. */

@@ -171,9 +171,7 @@ char *cli_read_password(const char *path, struct vg_err *err)
 int cli_classify_threads(void)
 {
 	const char *v = getenv("VIGIA_CLASSIFY_THREADS");
-	if (v && !strcmp(v, "0"))
-		return -1;
-	if (v && !strcmp(v, "1"))
-		return 1;
-	return 0;
+	if (!v || v[0] < '0' || v[0] > '9' || v[1])
+		return 0;
+	return v[0] == '0' ? -1 : v[0] - '0';
 }

@@ -28,10 +28,10 @@ int cli_load_rules(const char *who, const char *const *files, size_t n,
 		   const struct cidr_set *home, int default_optional, struct rule_set **out);
 
 /* classifier_config.threads from $VIGIA_CLASSIFY_THREADS: "0" classifies
- * on the calling thread, "1" on a worker thread; unset or anything else,
- * the classifier's choice (a worker when more than one CPU is online).
- * For measuring (bench/bench-rules.sh) and for machines shared with
- * other work. */
+ * on the calling thread, "1".."9" with that many worker threads (at most
+ * 8 are used); unset or anything else, the classifier's choice (one
+ * worker per online CPU).  For measuring (bench/bench-rules.sh) and for
+ * machines shared with other work. */
 int cli_classify_threads(void);
 
 /* Append s to the list *v of *n strings (not copied: argv outlives the

@@ -900,9 +900,10 @@ TEST(classifier_frees_earlier_days_detector_state)
 	classifier_free(cl);
 }
 
-/* Batches are classified on a worker thread or on the caller's: the
- * incidents, their counts and evidence, and every on_hit call are the
- * same, and on_hit always runs on the caller's thread.  150,000 packets
+/* Batches are classified on the caller's thread, on one worker, or by
+ * three shards on three workers: the incidents (in the same order),
+ * their counts and evidence, and every on_hit call are the same, and
+ * on_hit always runs on the caller's thread.  150,000 packets
  * span three batches; the scanner's packets are spread over all of them. */
 struct hit_log {
 	pthread_t caller;
@@ -982,14 +983,22 @@ static char *classify_mix(int threads, struct hit_log *log, size_t *nincidents)
 
 TEST(worker_thread_gives_the_same_incidents_and_hits)
 {
-	struct hit_log a = {0}, b = {0};
-	size_t na = 0, nb = 0;
+	struct hit_log a = {0}, b = {0}, d = {0};
+	size_t na = 0, nb = 0, nd = 0;
 	char *inline_out = classify_mix(-1, &a, &na);
 	char *thread_out = classify_mix(1, &b, &nb);
+	char *shards_out = classify_mix(3, &d, &nd);   /* three shards, three workers */
 	CHECK(inline_out != NULL);
 	CHECK(thread_out != NULL);
-	if (inline_out && thread_out)
+	CHECK(shards_out != NULL);
+	if (inline_out && thread_out && shards_out) {
 		CHECK(!strcmp(inline_out, thread_out));
+		CHECK(!strcmp(inline_out, shards_out));
+	}
+	CHECK_EQ_U(na, nd);
+	CHECK_EQ_U(a.n, d.n);
+	CHECK_EQ_U(a.sum_ts, d.sum_ts);
+	CHECK_EQ_U(d.wrong_thread, 0);
 	CHECK(na > 400);
 	CHECK_EQ_U(na, nb);
 	CHECK(a.n > 100000);
@@ -1012,6 +1021,7 @@ TEST(worker_thread_gives_the_same_incidents_and_hits)
 	}
 	free(inline_out);
 	free(thread_out);
+	free(shards_out);
 }
 
 TEST(evidence_never_holds_the_honeypot_address)
