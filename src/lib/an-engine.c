@@ -246,10 +246,24 @@ static bool frag_account(struct an_engine *e, struct vg_pkt *p)
 	return true;
 }
 
+/* Fixed-size compares the compiler inlines: this runs for every packet. */
+static bool same_addr(const struct vg_ip *a, const struct vg_ip *b)
+{
+	uint64_t x[2], y[2];
+	if (a->v == 4) {
+		uint32_t p, q;
+		memcpy(&p, a->a, 4);
+		memcpy(&q, b->a, 4);
+		return p == q;
+	}
+	memcpy(x, a->a, 16);
+	memcpy(y, b->a, 16);
+	return x[0] == y[0] && x[1] == y[1];
+}
+
 static struct an_host *source_host(struct an_engine *e, const struct vg_ip *src)
 {
-	if (e->last_host && e->last_src.v == src->v &&
-	    !memcmp(e->last_src.a, src->a, src->v == 4 ? 4 : 16))
+	if (e->last_host && e->last_src.v == src->v && same_addr(&e->last_src, src))
 		return e->last_host;
 	int created;
 	struct an_host *h = an_hosts_get(e->hosts, src, &created);

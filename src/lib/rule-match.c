@@ -439,8 +439,9 @@ bool rule_header_ok(const struct rule *r, const struct vg_pkt *p)
 
 static bool bytes_eq(const uint8_t *a, const uint8_t *pat, uint32_t n, bool nocase)
 {
+	/* most window positions fail on the first byte: no call for them */
 	if (!nocase)
-		return !memcmp(a, pat, n);
+		return n && a[0] == pat[0] ? !memcmp(a + 1, pat + 1, n - 1) : !n;
 	for (uint32_t i = 0; i < n; i++)
 		if (lc(a[i]) != lc(pat[i]))
 			return false;
@@ -714,55 +715,72 @@ static void scan_ac(struct rule_matcher *m, const uint8_t *pl, uint32_t plen)
 	}
 }
 
-/* Most payload bytes start no pattern: a table of the patterns' first two
- * (folded) bytes, 8 KiB and so cached, skips them with independent loads;
- * at each possible start the automaton's trie is walked down.  Walks are
+/* Walk the trie from payload offset j, reporting every pattern starting
+ * there.  false when the budget ran out: the payload was then scanned
+ * in full by scan_ac. */
+static bool walk_at(struct rule_matcher *m, const uint8_t *pl, uint32_t plen, uint32_t j,
+		    uint64_t *budget, uint32_t first)
+{
+	const struct rule_set *rs = m->rs;
+	const uint32_t *delta = rs->delta;
+	uint32_t ncls = rs->nclasses;
+	uint32_t s = 0;
+	for (uint32_t k = j; k < plen; k++) {
+		uint32_t x = delta[(size_t)s * ncls + rs->cls[pl[k]]];
+		uint32_t ns = x & AC_STATE;
+		if (rs->depth[ns] != k - j + 1)
+			break;          /* left the trie: no pattern starts at j */
+		s = ns;
+		if (rs->out_first[s] >= 0)
+			report_state(m, s, j, true);
+		if (!--*budget) {
+			/* drop this payload's partial candidates: the
+			 * full scan finds them again */
+			while (m->ncand > first)
+				m->stamp[m->cand[--m->ncand]] = m->gen - 1;
+			scan_ac(m, pl, plen);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Offsets [from, to) of the payload (to < plen: each has a next byte),
+ * filtered by the byte pairs patterns start with. */
+static bool scan_pairs(struct rule_matcher *m, const uint8_t *pl, uint32_t plen, uint32_t from,
+		       uint32_t to, const uint64_t *pairs, uint64_t *budget, uint32_t first)
+{
+	const uint8_t *fold = m->rs->fold;
+	unsigned prev = fold[pl[from]];
+	for (uint32_t j = from; j < to; j++) {
+		unsigned cur = fold[pl[j + 1]];
+		unsigned pr = prev << 8 | cur;
+		prev = cur;
+		if ((pairs[pr >> 6] >> (pr & 63) & 1) && !walk_at(m, pl, plen, j, budget, first))
+			return false;
+	}
+	return true;
+}
+
+/* Each offset is tried only when the byte there and the next one start
+ * some pattern (rs->pairs: a 64 Kibit table that stays in L1 cache), and
+ * past HEAD_BYTES only for the patterns that may start there; the last
+ * byte only when a one-byte pattern exists.  The trie walks are
  * budgeted (4 steps per payload byte): a payload built to make them long
  * falls back to the linear scan. */
 static void scan_payload(struct rule_matcher *m, const uint8_t *pl, uint32_t plen)
 {
 	const struct rule_set *rs = m->rs;
-	const uint32_t *delta = rs->delta;
-	uint32_t ncls = rs->nclasses;
 	uint64_t budget = (uint64_t)plen * 4 + 64;
 	uint32_t first = m->ncand;
-	const uint8_t *fold = rs->fold;
-	unsigned prev = fold[pl[0]];
-	const uint64_t *pairs = rs->pairs;
-	bool short_pat = rs->short_pat;
-	for (uint32_t j = 0; j < plen; j++) {
-		if (j == HEAD_BYTES) {
-			pairs = rs->pairs_tail;
-			short_pat = rs->short_tail;
-		}
-		if (j + 1 < plen) {
-			unsigned cur = fold[pl[j + 1]];
-			unsigned pr = prev << 8 | cur;
-			prev = cur;
-			if (!(pairs[pr >> 6] >> (pr & 63) & 1))
-				continue;
-		} else if (!short_pat) {
-			break;
-		}
-		uint32_t s = 0;
-		for (uint32_t k = j; k < plen; k++) {
-			uint32_t x = delta[(size_t)s * ncls + rs->cls[pl[k]]];
-			uint32_t ns = x & AC_STATE;
-			if (rs->depth[ns] != k - j + 1)
-				break;          /* left the trie: no pattern starts at j */
-			s = ns;
-			if (rs->out_first[s] >= 0)
-				report_state(m, s, j, true);
-			if (!--budget) {
-				/* drop this payload's partial candidates: the
-				 * full scan finds them again */
-				while (m->ncand > first)
-					m->stamp[m->cand[--m->ncand]] = m->gen - 1;
-				scan_ac(m, pl, plen);
-				return;
-			}
-		}
-	}
+	uint32_t last = plen - 1;               /* plen >= 1 */
+	uint32_t head = last < HEAD_BYTES ? last : HEAD_BYTES;
+	if (!scan_pairs(m, pl, plen, 0, head, rs->pairs, &budget, first))
+		return;
+	if (head < last && !scan_pairs(m, pl, plen, head, last, rs->pairs_tail, &budget, first))
+		return;
+	if (last < HEAD_BYTES ? rs->short_pat : rs->short_tail)
+		walk_at(m, pl, plen, last, &budget, first);
 }
 
 int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, void *ctx)
