@@ -3,12 +3,13 @@
 #   build/       release-ish build (what `make install` installs)
 #   build-asan/  ASan+UBSan build the tests run in
 #   build-fuzz/  clang + libFuzzer harnesses
+#   build-tsan/  ThreadSanitizer build of what runs threads (the classifier)
 PREFIX ?= /usr/local
 DESTDIR ?=
 MESON ?= meson
 WERROR ?= $(if $(CI),--werror,)
 
-.PHONY: all build asan fuzz check install demo bench clean
+.PHONY: all build asan fuzz tsan check install demo bench clean
 
 all: build
 
@@ -25,8 +26,13 @@ fuzz:
 	  -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link $(WERROR)
 	$(MESON) compile -C build-fuzz
 
-# Every test under ASan+UBSan, then each fuzzer briefly on its seed corpus.
-check: asan fuzz
+tsan:
+	@test -f build-tsan/build.ninja || $(MESON) setup build-tsan -Db_sanitize=thread $(WERROR)
+	$(MESON) compile -C build-tsan tests/test-rules vigia:executable bench/vigia-gen-day
+
+# Every test under ASan+UBSan, the classifier's threads under TSan, then
+# each fuzzer briefly on its seed corpus.
+check: asan fuzz tsan
 	bash tests/run-all.sh
 
 # The prefix is applied with a reconfigure and a build before installing:
@@ -46,4 +52,4 @@ bench: build
 	bash bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan

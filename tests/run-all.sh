@@ -1,6 +1,7 @@
 #!/bin/bash
-# Run every test: the Meson suites under ASan+UBSan (build-asan/), then each
-# libFuzzer harness for a bounded time on a scratch copy of its seed corpus.
+# Run every test: the Meson suites under ASan+UBSan (build-asan/), the
+# classifier's threads under TSan (build-tsan/), then each libFuzzer
+# harness for a bounded time on a scratch copy of its seed corpus.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,33 @@ if [ -f "$log" ]; then
 	fi
 else
 	echo "no meson test log: the test run did not happen"
+	failed=$((failed + 1))
+fi
+
+# The classifier's worker threads under ThreadSanitizer: its unit tests
+# (one thread, one worker, three shards) and two ingest runs.  setarch -R:
+# TSan needs the address layout it knows, whatever the kernel's ASLR.
+tsan_run() {
+	local name=$1; shift
+	if TSAN_OPTIONS="halt_on_error=1 exitcode=66" setarch "$(uname -m)" -R "$@" \
+		> build-tsan/tsan-test.log 2>&1; then
+		echo "ok   tsan/$name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL tsan/$name"
+		tail -40 build-tsan/tsan-test.log
+		failed=$((failed + 1))
+	fi
+}
+if [ -x build-tsan/tests/test-rules ] && [ -x build-tsan/vigia ]; then
+	tsan_run unit/rules env VIGIA_SRCDIR="$PWD" VIGIA_TESTDATA="$PWD/tests/data" \
+		VIGIA_RULES="$PWD/rules/vigia.rules" build-tsan/tests/test-rules
+	for g in ingest-classifies-incidents watch-sig-key; do
+		tsan_run "golden/$g" env VIGIA_BUILDDIR="$PWD/build-tsan" VIGIA_SRCDIR="$PWD" \
+			VIGIA_TESTDATA="$PWD/tests/data" bash "tests/golden/$g.sh"
+	done
+else
+	echo "FAIL tsan: build-tsan/ is missing (make tsan)"
 	failed=$((failed + 1))
 fi
 
