@@ -879,17 +879,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int keep_error(struct classifier *c, int r)
+{
+	if (r && !c->perr)
+		c->perr = r;
+	return r;
+}
+
 /* The caller's side of a classified batch: its hits to on_hit, shard by
- * shard in the order they were made; then the batch is empty again. */
+ * shard in the order they were made (none once the pass has failed: the
+ * callback's error stopped it); then the batch is empty again. */
 static int replay(struct classifier *c, struct batch *b)
 {
-	int r = 0;
+	int r = c->perr;
 	for (unsigned s = 0; s < c->nsh; s++) {
 		struct bpart *bp = &b->part[s];
 		for (size_t i = 0; i < bp->nhit && !r; i++) {
 			struct vg_pkt p;
 			unpack(b, bp->hit[i].off, &p);
-			r = c->cfg.on_hit(c->cfg.hit_ctx, &p, bp->hit[i].name);
+			if ((r = c->cfg.on_hit(c->cfg.hit_ctx, &p, bp->hit[i].name)))
+				keep_error(c, r);
 		}
 		bp->n = bp->nhit = 0;
 		bp->maxsrc = 0;
@@ -919,13 +928,6 @@ static struct batch *batch_new(unsigned nsh)
 	b->cap = BATCH_BYTES;
 	b->min_ns = UINT64_MAX;
 	return b;
-}
-
-static int keep_error(struct classifier *c, int r)
-{
-	if (r && !c->perr)
-		c->perr = r;
-	return r;
 }
 
 /* Without workers: classify the filled batch here and replay its hits. */

@@ -815,6 +815,50 @@ TEST(detectors_forget_a_source_at_the_end_of_its_day)
 	det_free(d);
 }
 
+/* on_hit's error stops the pass: with or without workers it comes back
+ * from classify_packet or classifier_finish (and classifier_store), and
+ * on_hit is not called again after it failed. */
+struct stop_ctx {
+	size_t calls, fail_at;
+};
+
+static int stop_hit(void *ctx, const struct vg_pkt *p, const char *name)
+{
+	(void)p;
+	(void)name;
+	struct stop_ctx *s = ctx;
+	return ++s->calls >= s->fail_at ? -EIO : 0;
+}
+
+TEST(on_hit_error_comes_back_with_and_without_workers)
+{
+	for (int threads = -1; threads <= 2; threads += 3) {
+		struct stop_ctx st = {0, 100};
+		struct classifier_config cc = {.threads = threads, .on_hit = stop_hit,
+					       .hit_ctx = &st};
+		det_config_default(&cc.det);
+		struct classifier *cl;
+		struct vg_err err = {0};
+		CHECK(!classifier_new(&cl, &cc, &err));
+		struct pk k;
+		char dst[32];
+		int first_err = 0;
+		for (uint32_t i = 0; i < 100000 && !first_err; i++) {
+			snprintf(dst, sizeof dst, "192.0.2.%u", i % 250);
+			struct spec s = {.proto = 6, .src = "203.0.113.9", .dst = dst,
+					 .sport = (uint16_t)(1024 + i), .dport = 445, .flags = 0x02,
+					 .ts = 1793491200 + i / 8};
+			build(&k, &s);
+			first_err = classify_packet(cl, &k.p, 1, NULL);
+		}
+		int fin = classifier_finish(cl);
+		CHECK_EQ_I(fin, -EIO);
+		CHECK(first_err == 0 || first_err == -EIO);
+		CHECK_EQ_U(st.calls, 100);
+		classifier_free(cl);
+	}
+}
+
 /* Rules without a destination port are picked for a TCP segment by its
  * flags byte (a table built when the matcher starts): for every one of
  * the 256 values, exactly the rules whose flags test passes fire, in
@@ -1144,6 +1188,7 @@ int main(void)
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(classifier_frees_earlier_days_detector_state);
 	RUN(worker_thread_gives_the_same_incidents_and_hits);
+	RUN(on_hit_error_comes_back_with_and_without_workers);
 	RUN(wild_tcp_rules_are_picked_by_every_flags_value);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
