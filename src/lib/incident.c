@@ -405,7 +405,7 @@ size_t classifier_memory(struct classifier *c)
 	classifier_finish(c);
 	size_t m = sizeof *c + c->capips * sizeof *c->ips + c->nslots * sizeof *c->slots +
 		   c->norder * sizeof *c->order;
-	m += c->nbatches * (BATCH_BYTES + BATCH_PKTS * 2 * sizeof(uint64_t));
+	m += c->nbatches * (BATCH_BYTES + c->nsh * BATCH_PKTS * 2 * sizeof(uint64_t));
 	for (unsigned s = 0; s < c->nsh; s++) {
 		const struct shard *sh = &c->sh[s];
 		m += sh->cap * (sizeof *sh->v + sizeof *sh->hot) + sh->capsrc * sizeof *sh->src;
