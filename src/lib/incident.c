@@ -88,17 +88,24 @@ struct csrc {
 #define NBATCH 4                /* one being filled, the others classified or waiting */
 #define MAX_SHARDS 8
 #define LOCAL_BITS 27           /* a shard's source index */
-/* What is kept of a packet: struct vg_pkt up to its pointers (every
- * header field the rules and detectors test), then the payload. */
-#define PKT_HEAD offsetof(struct vg_pkt, l3)
+/* What is kept of a packet: the header fields the rules, detectors,
+ * evidence and on_hit read, the addresses (4 bytes each for IPv4, 16 for
+ * IPv6), then the payload.  Kept small: every byte is written by the
+ * caller's thread and read by a worker on another core. */
 struct brec {
 	const struct cidr_set *honeynets;
+	uint64_t ts_ns;
 	uint32_t sensor_id;
 	uint32_t payload_caplen, payload_len;
+	uint32_t tcp_seq, tcp_ack;
+	uint16_t sport, dport;
+	uint16_t tcp_win, ip_id;
+	uint8_t ipver, proto, ttl, tcp_flags, icmp_type, icmp_code;
 	uint8_t has_l4, has_payload;
-	unsigned char head[PKT_HEAD];
+	uint8_t addr[];             /* source then destination */
 };
-#define BREC_SIZE ((sizeof(struct brec) + 7) & ~(size_t)7)
+#define ADDR_LEN(v) ((v) == 4 ? 4u : 16u)
+#define BREC_HEAD(v) ((sizeof(struct brec) + 2 * ADDR_LEN(v) + 7) & ~(size_t)7)
 
 struct bhit {                   /* for on_hit, replayed on the caller's thread */
 	uint32_t off;
@@ -115,7 +122,7 @@ struct bpart {
 };
 
 struct batch {
-	unsigned char *arena;       /* records, each BREC_SIZE + payload, 8-aligned */
+	unsigned char *arena;       /* records, each BREC_HEAD + payload, 8-aligned */
 	size_t used, cap, n;
 	uint64_t min_ns;
 	unsigned left;              /* shards still classifying it (under mu) */
@@ -734,16 +741,33 @@ static void sweep(struct shard *sh, int32_t day)
 
 static const uint8_t l4_mark[1];
 
-/* A batch's packet back as a struct vg_pkt: header fields and payload;
- * l3 is NULL and l4 only says that there was an upper-layer header (the
- * rules and detectors test nothing else of them). */
+/* A batch's packet back as a struct vg_pkt: the fields kept (struct
+ * brec) and the payload, the rest zero; l3 is NULL and l4 only says that
+ * there was an upper-layer header (the rules and detectors test nothing
+ * else of them). */
 static void unpack(const struct batch *b, uint32_t off, struct vg_pkt *p)
 {
 	const struct brec *r = (const struct brec *)(const void *)(b->arena + off);
-	memcpy(p, r->head, PKT_HEAD);
-	memset((char *)p + PKT_HEAD, 0, sizeof *p - PKT_HEAD);
+	unsigned al = ADDR_LEN(r->ipver);
+	memset(p, 0, sizeof *p);
+	p->ts_ns = r->ts_ns;
+	p->ipver = r->ipver;
+	p->proto = r->proto;
+	p->ttl = r->ttl;
+	p->ip_id = r->ip_id;
+	p->src.v = p->dst.v = r->ipver;
+	memcpy(p->src.a, r->addr, al);
+	memcpy(p->dst.a, r->addr + al, al);
+	p->sport = r->sport;
+	p->dport = r->dport;
+	p->tcp_flags = r->tcp_flags;
+	p->tcp_win = r->tcp_win;
+	p->tcp_seq = r->tcp_seq;
+	p->tcp_ack = r->tcp_ack;
+	p->icmp_type = r->icmp_type;
+	p->icmp_code = r->icmp_code;
 	p->l4 = r->has_l4 ? l4_mark : NULL;
-	p->payload = r->has_payload ? b->arena + off + BREC_SIZE : NULL;
+	p->payload = r->has_payload ? b->arena + off + BREC_HEAD(r->ipver) : NULL;
 	p->payload_caplen = r->payload_caplen;
 	p->payload_len = r->payload_len;
 }
@@ -1061,7 +1085,8 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 			*hint = src;
 	}
 	uint32_t pl = p->payload ? p->payload_caplen : 0;
-	size_t need = BREC_SIZE + ((pl + (size_t)7) & ~(size_t)7);
+	size_t head = BREC_HEAD(p->ipver);
+	size_t need = head + ((pl + (size_t)7) & ~(size_t)7);
 	struct batch *b = c->fill;
 	if (b && b->n && (b->n == BATCH_PKTS || b->used + need > b->cap)) {
 		if ((r = submit(c)))
@@ -1089,9 +1114,24 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	rec->payload_len = p->payload_len;
 	rec->has_l4 = p->l4 != NULL;
 	rec->has_payload = p->payload != NULL;
-	memcpy(rec->head, p, PKT_HEAD);
+	rec->ts_ns = p->ts_ns;
+	rec->tcp_seq = p->tcp_seq;
+	rec->tcp_ack = p->tcp_ack;
+	rec->sport = p->sport;
+	rec->dport = p->dport;
+	rec->tcp_win = p->tcp_win;
+	rec->ip_id = p->ip_id;
+	rec->ipver = p->ipver;
+	rec->proto = p->proto;
+	rec->ttl = p->ttl;
+	rec->tcp_flags = p->tcp_flags;
+	rec->icmp_type = p->icmp_type;
+	rec->icmp_code = p->icmp_code;
+	unsigned al = ADDR_LEN(p->ipver);
+	memcpy(rec->addr, p->src.a, al);
+	memcpy(rec->addr + al, p->dst.a, al);
 	if (pl)
-		memcpy(b->arena + b->used + BREC_SIZE, p->payload, pl);
+		memcpy(b->arena + b->used + head, p->payload, pl);
 	/* source 0 (not tracked) goes to shard 0 with no state */
 	unsigned s = src ? (src - 1) % c->nsh : 0;
 	uint32_t local = src ? (src - 1) / c->nsh + 1 : 0;

@@ -67,9 +67,12 @@ struct classifier_config {
 	 * incident was updated), e.g. to feed early warning's signature key;
 	 * `name` is the incident's name.  Always on the caller's thread,
 	 * inside a later classify_packet or classifier_finish (packets are
-	 * classified in batches), with the packet's header fields and
-	 * payload (l3 NULL; l4 only non-NULL).  A non-zero return is kept
-	 * and returned by every later call: the pass is to stop. */
+	 * classified in batches), with what the classifier kept of the
+	 * packet: time, addresses, ports, protocol, TTL, IP id, TCP flags,
+	 * sequence, ack and window, ICMP type and code, and the payload
+	 * (the rest zero; l3 NULL, l4 only non-NULL).  A non-zero return is
+	 * kept and returned by every later call: the pass is to stop, and
+	 * on_hit is not called again. */
 	int (*on_hit)(void *ctx, const struct vg_pkt *p, const char *name);
 	void *hit_ctx;
 	/* Worker threads, each classifying the sources of one shard: 0, one
