@@ -222,6 +222,51 @@ static unsigned proto_code(uint8_t proto)
 	return proto == 6 ? 1 : proto == 17 ? 2 : 3;
 }
 
+/* The keys' codes (see the top of the file). */
+static uint64_t h_code(uint64_t pcc, uint64_t port)
+{
+	return KIND(K_H) | pcc << 56 | port << 40;
+}
+
+static uint64_t w_code(uint64_t pcc, uint64_t port, uint64_t blk)
+{
+	return KIND(K_WORD) | pcc << 56 | port << 40 | blk;
+}
+
+static uint64_t v_code(uint64_t pcc, uint64_t blk, unsigned bit)
+{
+	return KIND(K_V) | pcc << 56 | blk << 6 | bit;
+}
+
+static uint64_t b_code(uint64_t port, uint64_t blk, unsigned bit)
+{
+	return KIND(K_B) | port << 40 | blk << 6 | bit;
+}
+
+/* Whether p is a probe (a SYN without ACK or RST, a UDP datagram, an
+ * echo request), and the port it probes (0 for ICMP). */
+static bool probe_port(const struct vg_pkt *p, uint16_t *port)
+{
+	*port = p->dport;
+	switch (p->proto) {
+	case 6:
+		return (p->tcp_flags & VG_TH_SYN) && !(p->tcp_flags & (VG_TH_ACK | VG_TH_RST));
+	case 17:
+		return true;
+	case 1:
+	case 58:
+		*port = 0;
+		return p->icmp_type == 8 || p->icmp_type == 128;
+	default:
+		return false;
+	}
+}
+
+static bool login_port(const struct det *d, const struct vg_pkt *p)
+{
+	return p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1);
+}
+
 /* The source now has vscan_ports ports: from here on each address's
  * distinct ports are counted, starting from what the bitmaps hold. */
 static void activate_vertical(struct det *d, struct det_src *s, uint32_t now)
@@ -247,7 +292,7 @@ static void activate_vertical(struct det *d, struct det_src *s, uint32_t now)
 		for (uint64_t bits = w[i].bits; bits; bits &= bits - 1) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			bool created;
-			struct det_cnt *v = get(d, s, KIND(K_V) | pcc << 56 | blk << 6 | b, true,
+			struct det_cnt *v = get(d, s, v_code(pcc, blk, b), true,
 						&created, now);
 			if (!v) {
 				d->stats.untracked++;
@@ -378,26 +423,19 @@ static bool new_value(struct det *d, struct det_src *s, struct det_cnt **kp, uin
 
 void det_prefetch(const struct det *d, const struct det_src *s, const struct vg_pkt *p)
 {
-	if (!s->capcnt || !p->l4)
-		return;
-	bool probe = p->proto == 6 ? (p->tcp_flags & VG_TH_SYN) &&
-				     !(p->tcp_flags & (VG_TH_ACK | VG_TH_RST))
-		   : p->proto == 17 || ((p->proto == 1 || p->proto == 58) &&
-					(p->icmp_type == 8 || p->icmp_type == 128));
-	if (!probe)
+	uint16_t port;
+	if (!s->capcnt || !p->l4 || !probe_port(p, &port))
 		return;
 	uint64_t pcc = proto_code(p->proto);
-	uint64_t port = p->proto == 6 || p->proto == 17 ? p->dport : 0;
 	unsigned bit;
 	uint64_t blk = addr_block(&p->dst, &bit);
 	size_t m = s->capcnt - 1;
-	uint64_t hcode = KIND(K_H) | pcc << 56 | port << 40;
-	__builtin_prefetch(&s->cnt[slot_of(hcode) & m]);
-	__builtin_prefetch(&s->cnt[slot_of(KIND(K_WORD) | pcc << 56 | port << 40 | blk) & m]);
+	__builtin_prefetch(&s->cnt[slot_of(h_code(pcc, port)) & m]);
+	__builtin_prefetch(&s->cnt[slot_of(w_code(pcc, port, blk)) & m]);
 	if (s->vactive)
-		__builtin_prefetch(&s->cnt[slot_of(KIND(K_V) | pcc << 56 | blk << 6 | bit) & m]);
-	if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1))
-		__builtin_prefetch(&s->cnt[slot_of(KIND(K_B) | port << 40 | blk << 6 | bit) & m]);
+		__builtin_prefetch(&s->cnt[slot_of(v_code(pcc, blk, bit)) & m]);
+	if (login_port(d, p))
+		__builtin_prefetch(&s->cnt[slot_of(b_code(port, blk, bit)) & m]);
 }
 
 int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,
@@ -413,17 +451,8 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 			det_src_clear(d, s);
 		s->day = day;
 	}
-	bool probe;
-	uint16_t port = p->dport;
-	if (p->proto == 6)
-		probe = (p->tcp_flags & VG_TH_SYN) && !(p->tcp_flags & (VG_TH_ACK | VG_TH_RST));
-	else if (p->proto == 17)
-		probe = true;
-	else if (p->proto == 1 || p->proto == 58) {
-		probe = p->icmp_type == 8 || p->icmp_type == 128;
-		port = 0;
-	} else
-		probe = false;
+	uint16_t port;
+	bool probe = probe_port(p, &port);
 	int hits = 0, r;
 	uint32_t count = 0;
 	int64_t first = now64;
@@ -445,7 +474,7 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 		if (!s->first_probe)
 			s->first_probe = now;
 		bool created;
-		uint64_t hcode = KIND(K_H) | pcc << 56 | (uint64_t)port << 40;
+		uint64_t hcode = h_code(pcc, port);
 		struct det_cnt *hk = get(d, s, hcode, true, &created, now);
 		if (!hk) {
 			d->stats.untracked++;
@@ -454,8 +483,7 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 			hk = get(d, s, hcode, false, &created, now);
 		}
 		uint32_t cap = s->capcnt;
-		struct det_cnt *w = get(d, s, KIND(K_WORD) | pcc << 56 | (uint64_t)port << 40 | blk,
-					true, &created, now);
+		struct det_cnt *w = get(d, s, w_code(pcc, port, blk), true, &created, now);
 		bool fresh = false;         /* (address, port) never probed before */
 		if (!w) {
 			d->stats.untracked++;
@@ -470,16 +498,15 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 		if (bump(d, DET_HSCAN, hk, fresh, &count, &first))
 			REPORT(DET_HSCAN, C_HSCAN);
 		if (s->vactive) {
-			struct det_cnt *v = get(d, s, KIND(K_V) | pcc << 56 | blk << 6 | bit, fresh,
-						&created, now);
+			struct det_cnt *v = get(d, s, v_code(pcc, blk, bit), fresh, &created, now);
 			if (v && fresh)
 				count_one(v);
 			if (bump(d, DET_VSCAN, v, fresh, &count, &first))
 				REPORT(DET_VSCAN, C_VSCAN);
 		}
-		if (p->proto == 6 && (d->login[p->dport >> 3] >> (p->dport & 7) & 1)) {
+		if (login_port(d, p)) {
 			uint64_t id = blk << 6 | bit;
-			uint64_t bcode = KIND(K_B) | (uint64_t)p->dport << 40 | id;
+			uint64_t bcode = b_code(port, blk, bit);
 			struct det_cnt *b = get(d, s, bcode, true, &created, now);
 			bool conn = false;  /* a source port never seen there */
 			if (!b)
