@@ -135,11 +135,16 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	return h ? h : 1;
 }
 
-/* Codes are structured, not random: slots come from a mix of them. */
-static size_t slot_of(uint64_t code)
+/* Codes are structured, not random: a slot is the top bits of a
+ * multiplicative hash (Fibonacci hashing), which mixes every bit of the
+ * code.  Top bits, not low ones: when the table doubles, an entry's home
+ * slot i becomes 2i or 2i + 1, so copying the old table in slot order
+ * writes the new one front to back instead of at random (a heavy
+ * scanner's table grows to millions of entries, and the rehash was most
+ * of the detectors' cache misses). */
+static size_t slot_of(uint64_t code, uint32_t cap)
 {
-	uint64_t h = code * 0x9e3779b97f4a7c15ull;
-	return (size_t)(h ^ h >> 29);
+	return (size_t)((code * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(cap)));
 }
 
 /* The entry of code in s, created when `create` (NULL: budget spent or
@@ -149,7 +154,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 {
 	*created = false;
 	if (s->capcnt) {
-		size_t m = s->capcnt - 1, j = slot_of(code) & m;
+		size_t m = s->capcnt - 1, j = slot_of(code, s->capcnt);
 		for (;; j = (j + 1) & m) {
 			if (s->cnt[j].code == code)
 				return &s->cnt[j];
@@ -169,7 +174,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 		for (size_t i = 0; i < s->capcnt; i++) {
 			if (!s->cnt[i].code)
 				continue;
-			size_t j = slot_of(s->cnt[i].code) & (nc - 1);
+			size_t j = slot_of(s->cnt[i].code, (uint32_t)nc);
 			while (v[j].code)
 				j = (j + 1) & (nc - 1);
 			v[j] = s->cnt[i];
@@ -179,7 +184,7 @@ static struct det_cnt *get(struct det *d, struct det_src *s, uint64_t code, bool
 		s->cnt = v;
 		s->capcnt = (uint32_t)nc;
 	}
-	size_t m = s->capcnt - 1, j = slot_of(code) & m;
+	size_t m = s->capcnt - 1, j = slot_of(code, s->capcnt);
 	while (s->cnt[j].code)
 		j = (j + 1) & m;
 	s->cnt[j] = (struct det_cnt){.code = code};
@@ -429,13 +434,12 @@ void det_prefetch(const struct det *d, const struct det_src *s, const struct vg_
 	uint64_t pcc = proto_code(p->proto);
 	unsigned bit;
 	uint64_t blk = addr_block(&p->dst, &bit);
-	size_t m = s->capcnt - 1;
-	__builtin_prefetch(&s->cnt[slot_of(h_code(pcc, port)) & m]);
-	__builtin_prefetch(&s->cnt[slot_of(w_code(pcc, port, blk)) & m]);
+	__builtin_prefetch(&s->cnt[slot_of(h_code(pcc, port), s->capcnt)]);
+	__builtin_prefetch(&s->cnt[slot_of(w_code(pcc, port, blk), s->capcnt)]);
 	if (s->vactive)
-		__builtin_prefetch(&s->cnt[slot_of(v_code(pcc, blk, bit)) & m]);
+		__builtin_prefetch(&s->cnt[slot_of(v_code(pcc, blk, bit), s->capcnt)]);
 	if (login_port(d, p))
-		__builtin_prefetch(&s->cnt[slot_of(b_code(port, blk, bit)) & m]);
+		__builtin_prefetch(&s->cnt[slot_of(b_code(port, blk, bit), s->capcnt)]);
 }
 
 int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det_hit_cb cb,

@@ -83,8 +83,9 @@ struct csrc {
 };
 
 /* ---- batches: see the top of the file ---- */
-#define BATCH_PKTS 65536u
-#define BATCH_BYTES ((size_t)16 << 20)
+#define BATCH_PKTS 262144u      /* by default; more sources' packets meet in a batch */
+#define BATCH_PKTS_MAX (1u << 22)  /* a record's offset in the arena is 32 bits */
+#define BATCH_PKT_BYTES 256u    /* arena bytes per packet of a batch: 64 MiB */
 #define NBATCH 4                /* one being filled, the others classified or waiting */
 #define MAX_SHARDS 8
 #define LOCAL_BITS 27           /* a shard's source index */
@@ -165,6 +166,7 @@ struct classifier {
 	struct classifier_config cfg;
 	struct shard sh[MAX_SHARDS];
 	unsigned nsh;
+	uint32_t bpkts;             /* packets per batch */
 	struct klass *cls;          /* interned before the first packet: read-only after */
 	size_t ncls;
 	uint32_t *rule_cls;         /* per rule index */
@@ -240,6 +242,8 @@ int classifier_new(struct classifier **out, const struct classifier_config *cfg,
 	pthread_cond_init(&c->cv_work, NULL);
 	pthread_cond_init(&c->cv_done, NULL);
 	c->nsh = shard_count(cfg->threads);
+	c->bpkts = !cfg->batch_packets ? BATCH_PKTS
+		 : cfg->batch_packets > BATCH_PKTS_MAX ? BATCH_PKTS_MAX : cfg->batch_packets;
 	int r = 0;
 	if (cfg->rules) {
 		size_t nr = rule_set_count(cfg->rules);
@@ -412,7 +416,8 @@ size_t classifier_memory(struct classifier *c)
 	classifier_finish(c);
 	size_t m = sizeof *c + c->capips * sizeof *c->ips + c->nslots * sizeof *c->slots +
 		   c->norder * sizeof *c->order;
-	m += c->nbatches * (BATCH_BYTES + c->nsh * BATCH_PKTS * 2 * sizeof(uint64_t));
+	m += c->nbatches * ((size_t)c->bpkts * BATCH_PKT_BYTES +
+			    c->nsh * (size_t)c->bpkts * 2 * sizeof(uint64_t));
 	for (unsigned s = 0; s < c->nsh; s++) {
 		const struct shard *sh = &c->sh[s];
 		m += sh->cap * (sizeof *sh->v + sizeof *sh->hot) + sh->capsrc * sizeof *sh->src;
@@ -932,24 +937,26 @@ static int replay(struct classifier *c, struct batch *b)
 	return r;
 }
 
-static struct batch *batch_new(unsigned nsh)
+static struct batch *batch_new(const struct classifier *c)
 {
+	unsigned nsh = c->nsh;
+	size_t bytes = (size_t)c->bpkts * BATCH_PKT_BYTES;
 	struct batch *b = calloc(1, sizeof *b);
 	if (!b)
 		return NULL;
-	b->arena = malloc(BATCH_BYTES);
+	b->arena = malloc(bytes);
 	bool ok = b->arena != NULL;
 	/* one shard's part may hold the whole batch */
 	for (unsigned i = 0; i < nsh && ok; i++) {
-		b->part[i].key = malloc(BATCH_PKTS * sizeof *b->part[i].key);
-		b->part[i].tmp = malloc(BATCH_PKTS * sizeof *b->part[i].tmp);
+		b->part[i].key = malloc(c->bpkts * sizeof *b->part[i].key);
+		b->part[i].tmp = malloc(c->bpkts * sizeof *b->part[i].tmp);
 		ok = b->part[i].key && b->part[i].tmp;
 	}
 	if (!ok) {
 		batch_free(b);
 		return NULL;
 	}
-	b->cap = BATCH_BYTES;
+	b->cap = bytes;
 	b->min_ns = UINT64_MAX;
 	return b;
 }
@@ -1012,7 +1019,7 @@ static int submit(struct classifier *c)
 	int werr = c->werr;
 	pthread_mutex_unlock(&c->mu);
 	if (make) {
-		if (!(nb = batch_new(c->nsh)))
+		if (!(nb = batch_new(c)))
 			return keep_error(c, -ENOMEM);
 		c->nbatches++;
 	}
@@ -1088,13 +1095,13 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	size_t head = BREC_HEAD(p->ipver);
 	size_t need = head + ((pl + (size_t)7) & ~(size_t)7);
 	struct batch *b = c->fill;
-	if (b && b->n && (b->n == BATCH_PKTS || b->used + need > b->cap)) {
+	if (b && b->n && (b->n == c->bpkts || b->used + need > b->cap)) {
 		if ((r = submit(c)))
 			return r;
 		b = c->fill;
 	}
 	if (!b) {
-		if (!(b = batch_new(c->nsh)))
+		if (!(b = batch_new(c)))
 			return keep_error(c, -ENOMEM);
 		c->fill = b;
 		c->nbatches++;

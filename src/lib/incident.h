@@ -80,6 +80,10 @@ struct classifier_config {
 	 * < 0, none: the caller's thread classifies.  The incidents do not
 	 * depend on it. */
 	int threads;
+	/* Packets per batch: 0, 262,144 (with 64 MiB for their header
+	 * fields and payloads); at most 4,194,304.  Tests use small batches
+	 * to cross batch boundaries with few packets. */
+	uint32_t batch_packets;
 };
 
 struct classifier;

@@ -835,7 +835,7 @@ TEST(on_hit_error_comes_back_with_and_without_workers)
 	for (int threads = -1; threads <= 2; threads += 3) {
 		struct stop_ctx st = {0, 100};
 		struct classifier_config cc = {.threads = threads, .on_hit = stop_hit,
-					       .hit_ctx = &st};
+					       .hit_ctx = &st, .batch_packets = 16384};
 		det_config_default(&cc.det);
 		struct classifier *cl;
 		struct vg_err err = {0};
@@ -971,7 +971,7 @@ static char *classify_mix(int threads, struct hit_log *log, size_t *nincidents)
 	if (!rs)
 		return NULL;
 	struct classifier_config cc = {.rules = rs, .threads = threads, .on_hit = log_hit,
-				       .hit_ctx = log};
+				       .hit_ctx = log, .batch_packets = 65536};
 	det_config_default(&cc.det);
 	struct classifier *cl;
 	struct vg_err err = {0};
