@@ -75,10 +75,16 @@ struct inc {
 
 /* A source's classification state (its shard's; its address is in the
  * caller's table, ips). */
+#define SRC_FIRST 4
 struct csrc {
-	int32_t day;                /* of the incident list */
-	uint32_t head;              /* first incident + 1 */
-	uint32_t last;              /* the incident last counted + 1: hits come in runs */
+	int32_t day;                /* of the incidents */
+	/* The source's first SRC_FIRST incidents, by class, in the record
+	 * itself: a hit is then a compare in a line already fetched for the
+	 * detectors, not a walk along incidents made at different times and
+	 * so scattered in memory (most sources have at most four). */
+	uint32_t first_cls[SRC_FIRST];
+	uint32_t first_inc[SRC_FIRST];  /* index + 1; 0: none yet */
+	uint32_t head;              /* the later ones, a list: first + 1 */
 	struct det_src det;
 };
 
@@ -304,8 +310,10 @@ static void clear_incidents(struct classifier *c)
 			}
 		}
 		sh->n = 0;
-		for (size_t i = 0; i < sh->nsrc; i++)
-			sh->src[i].head = sh->src[i].last = 0;
+		for (size_t i = 0; i < sh->nsrc; i++) {
+			sh->src[i].head = 0;
+			memset(sh->src[i].first_inc, 0, sizeof sh->src[i].first_inc);
+		}
 	}
 	c->ninc = 0;
 	c->norder = 0;
@@ -624,17 +632,22 @@ static int record(struct shard *sh, const struct vg_pkt *p, uint32_t cls, uint32
 	int32_t dayno = (int32_t)(now >= 0 ? now / 86400 : (now - 86399) / 86400);
 	int64_t day = (int64_t)dayno * 86400;
 	if (s->day != dayno) {
-		s->head = s->last = 0;      /* another day: its incidents are new ones */
+		/* another day: its incidents are new ones */
+		s->head = 0;
+		memset(s->first_inc, 0, sizeof s->first_inc);
 		s->day = dayno;
 	}
 	struct inc_hot *h = NULL;
-	if (s->last && sh->hot[s->last - 1].cls == cls)
-		h = &sh->hot[s->last - 1];
-	else
+	unsigned f;
+	for (f = 0; f < SRC_FIRST && s->first_inc[f]; f++)
+		if (s->first_cls[f] == cls) {
+			h = &sh->hot[s->first_inc[f] - 1];
+			break;
+		}
+	if (!h && f == SRC_FIRST)
 		for (uint32_t i = s->head; i; i = sh->hot[i - 1].next)
 			if (sh->hot[i - 1].cls == cls) {
 				h = &sh->hot[i - 1];
-				s->last = i;
 				break;
 			}
 	if (!h) {
@@ -669,12 +682,17 @@ static int record(struct shard *sh, const struct vg_pkt *p, uint32_t cls, uint32
 		in->pub.sid = sid;
 		h = &sh->hot[sh->n];
 		*h = (struct inc_hot){
-			.next = s->head, .cls = cls,
+			.next = f < SRC_FIRST ? 0 : s->head, .cls = cls,
 			.last_port = UINT32_MAX, .last_sensor = UINT32_MAX, .prev_port = UINT32_MAX,
 			.first_s = first_s < now && first_s >= day ? first_s : now,
 			.last_s = now,
 		};
-		s->head = s->last = (uint32_t)++sh->n;
+		if (f < SRC_FIRST) {
+			s->first_cls[f] = cls;
+			s->first_inc[f] = (uint32_t)++sh->n;
+		} else {
+			s->head = (uint32_t)++sh->n;
+		}
 	}
 	if (now < h->first_s)
 		h->first_s = now;
@@ -844,8 +862,8 @@ static int process(struct shard *sh, struct batch *b)
 				const struct csrc *s = &sh->src[(k >> 32) - 1];
 				if (sh->det)
 					det_prefetch(sh->det, &s->det, q);
-				if (s->head)
-					__builtin_prefetch(&sh->hot[s->head - 1]);
+				if (s->first_inc[0])
+					__builtin_prefetch(&sh->hot[s->first_inc[0] - 1]);
 			}
 		}
 		if (i < PF_NEAR)

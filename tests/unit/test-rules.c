@@ -913,6 +913,63 @@ TEST(wild_tcp_rules_are_picked_by_every_flags_value)
 
 /* ---- incidents ---------------------------------------------------------------------------- */
 
+/* A source's first four incidents are found from its own record, later
+ * ones along a list: a source hitting seven rules in turn, on one thread
+ * and with two workers, gets seven incidents with the right counts, and
+ * on the next day seven new ones. */
+TEST(source_with_more_incidents_than_its_record_holds_counts_each)
+{
+	static const char text[] =
+		"alert tcp any any -> any 1001 (msg:\"r1\"; flags:S,12; sid:1; metadata:category scan, name r1;)\n"
+		"alert tcp any any -> any 1002 (msg:\"r2\"; flags:S,12; sid:2; metadata:category scan, name r2;)\n"
+		"alert tcp any any -> any 1003 (msg:\"r3\"; flags:S,12; sid:3; metadata:category scan, name r3;)\n"
+		"alert tcp any any -> any 1004 (msg:\"r4\"; flags:S,12; sid:4; metadata:category scan, name r4;)\n"
+		"alert tcp any any -> any 1005 (msg:\"r5\"; flags:S,12; sid:5; metadata:category scan, name r5;)\n"
+		"alert tcp any any -> any 1006 (msg:\"r6\"; flags:S,12; sid:6; metadata:category scan, name r6;)\n"
+		"alert tcp any any -> any 1007 (msg:\"r7\"; flags:S,12; sid:7; metadata:category scan, name r7;)\n";
+	struct vg_err err = {0};
+	struct rule_set *rs = load_text(text, &err);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	for (int threads = -1; threads <= 2; threads += 3) {
+		struct classifier_config cc = {.rules = rs, .no_detectors = true, .threads = threads,
+					       .batch_packets = 1000};
+		struct classifier *cl;
+		CHECK(!classifier_new(&cl, &cc, &err));
+		struct pk k;
+		/* rule r (1..7) gets r * 10 packets a day, interleaved */
+		for (int day = 0; day < 2; day++)
+			for (int i = 0; i < 70; i++)
+				for (int r = 1; r <= 7; r++) {
+					if (i >= r * 10)
+						continue;
+					struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.10",
+							 .sport = 4000, .dport = (uint16_t)(1000 + r),
+							 .flags = 0x02,
+							 .ts = 1793491200 + (uint64_t)day * 86400 + (uint64_t)i};
+					build(&k, &s);
+					CHECK(!classify_packet(cl, &k.p, 1, NULL));
+				}
+		CHECK(!classifier_finish(cl));
+		CHECK_EQ_U(classifier_count(cl), 14);
+		unsigned seen = 0;
+		for (size_t i = 0; i < classifier_count(cl); i++) {
+			const struct incident *in = classifier_get(cl, i);
+			if (!in)
+				continue;
+			int r = in->name[1] - '0';
+			int day = in->day == (int64_t)1793491200 / 86400 * 86400 ? 0 : 1;
+			CHECK_EQ_U(in->count, (uint64_t)r * 10);
+			CHECK_EQ_U(in->nports, 1);
+			seen |= 1u << (day * 8 + r);
+		}
+		CHECK_EQ_U(seen, 0xfefeu);
+		classifier_free(cl);
+	}
+	rule_set_free(rs);
+}
+
 /* A run over many days keeps the detectors' state of the current day
  * only: what sources did on earlier days is freed when a new day starts. */
 TEST(classifier_frees_earlier_days_detector_state)
@@ -1187,6 +1244,7 @@ int main(void)
 	RUN(a_sweep_of_a_slash24_costs_a_few_entries);
 	RUN(detectors_forget_a_source_at_the_end_of_its_day);
 	RUN(classifier_frees_earlier_days_detector_state);
+	RUN(source_with_more_incidents_than_its_record_holds_counts_each);
 	RUN(worker_thread_gives_the_same_incidents_and_hits);
 	RUN(on_hit_error_comes_back_with_and_without_workers);
 	RUN(wild_tcp_rules_are_picked_by_every_flags_value);
