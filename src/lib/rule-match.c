@@ -561,7 +561,32 @@ struct rule_matcher {
 	 * rules; NULL beyond): the scan rules are all of that kind, and most
 	 * segments are cleared by one load instead of a test per rule. */
 	uint64_t *wild_by_flags;
+	/* Of those, the ones with an exact window or IP ID test (masscan's
+	 * window 1024, zmap's window 65535): bucketed by that value, p0f's
+	 * way, so that a SYN whose window matches none of them never
+	 * verifies them.  keyed: their bits; key[]: value -> bits. */
+	uint64_t keyed;
+	struct wild_key {
+		uint8_t field;          /* KEY_WIN, KEY_IPID */
+		uint16_t v;
+		uint64_t bits;
+	} key[64];
+	size_t nkey;
 };
+
+enum { KEY_WIN, KEY_IPID };
+
+/* Wildcard rule i (bit i) goes under (field, v). */
+static void add_key(struct rule_matcher *m, uint8_t field, uint32_t v, unsigned i)
+{
+	m->keyed |= 1ull << i;
+	for (size_t k = 0; k < m->nkey; k++)
+		if (m->key[k].field == field && m->key[k].v == v) {
+			m->key[k].bits |= 1ull << i;
+			return;
+		}
+	m->key[m->nkey++] = (struct wild_key){field, (uint16_t)v, 1ull << i};
+}
 
 int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_t track_slots)
 {
@@ -602,6 +627,16 @@ int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_
 				if (!r->has_flags || flags_ok(r, (uint8_t)f))
 					m->wild_by_flags[f] |= 1ull << i;
 			}
+		for (size_t i = 0; i < nw; i++) {
+			const struct rule *r = &rs->rules[rs->idx[RP_TCP].wild[i]];
+			/* a bidirectional rule also matches the other way: not keyed */
+			if (r->bidir)
+				continue;
+			if (r->win.op == '=' && r->win.a <= UINT16_MAX)
+				add_key(m, KEY_WIN, r->win.a, (unsigned)i);
+			else if (r->ipid.op == '=' && r->ipid.a <= UINT16_MAX)
+				add_key(m, KEY_IPID, r->ipid.a, (unsigned)i);
+		}
 	}
 	*out = m;
 	return 0;
@@ -808,7 +843,15 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
 	int pc = p->proto == 6 ? RP_TCP : p->proto == 17 ? RP_UDP
 	       : p->proto == 1 || p->proto == 58 ? RP_ICMP : RP_IP;
 	if (pc == RP_TCP && m->wild_by_flags) {
-		for (uint64_t w = m->wild_by_flags[p->tcp_flags]; w; w &= w - 1)
+		uint64_t w = m->wild_by_flags[p->tcp_flags];
+		if (w & m->keyed) {
+			uint64_t pass = ~m->keyed;
+			for (size_t k = 0; k < m->nkey; k++)
+				if ((m->key[k].field == KEY_WIN ? p->tcp_win : p->ip_id) == m->key[k].v)
+					pass |= m->key[k].bits;
+			w &= pass;
+		}
+		for (; w; w &= w - 1)
 			add_cand(m, rs->idx[pc].wild[__builtin_ctzll(w)]);
 	} else {
 		for (size_t i = 0; i < rs->idx[pc].nwild; i++)

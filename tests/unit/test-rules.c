@@ -911,6 +911,58 @@ TEST(wild_tcp_rules_are_picked_by_every_flags_value)
 	rule_set_free(rs);
 }
 
+/* Rules without a port that test the window or the IP ID for one value
+ * are bucketed by it: each fires exactly when its value is there, two
+ * rules may share a value, a rule with both tests needs both, and one
+ * without such a test is never skipped. */
+TEST(wild_tcp_rules_keyed_by_window_or_ip_id_fire_on_their_value_only)
+{
+	static const char text[] =
+		"alert tcp any any -> any any (msg:\"win\"; flags:S,12; window:1024; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"win too\"; window:1024; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"id\"; flags:S,12; id:54321; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"both\"; flags:S,12; id:54321; window:65535; sid:4;)\n"
+		"alert tcp any any -> any any (msg:\"range\"; flags:S,12; window:>60000; sid:5;)\n"
+		"alert tcp any any <> any any (msg:\"bidir\"; window:2048; sid:6;)\n";
+	struct vg_err err = {0};
+	struct rule_set *rs = load_text(text, &err);
+	CHECK(rs != NULL);
+	if (!rs)
+		return;
+	struct rule_matcher *m;
+	CHECK(!rule_matcher_new(&m, rs, 0));
+	static const uint16_t wins[] = {0, 1023, 1024, 1025, 2048, 54321, 60001, 65535};
+	static const uint16_t ids[] = {0, 1024, 54321, 65535};
+	unsigned wrong = 0;
+	for (size_t a = 0; a < sizeof wins / sizeof wins[0]; a++)
+		for (size_t b = 0; b < sizeof ids / sizeof ids[0]; b++) {
+			struct spec s = {.proto = 6, .src = "198.51.100.7", .dst = "192.0.2.10",
+					 .sport = 4000, .dport = 80, .flags = 0x02,
+					 .win = wins[a], .ipid = ids[b]};
+			struct pk k;
+			build(&k, &s);
+			struct hits h = {.rs = rs};
+			rule_match(m, &k.p, on_hit, &h);
+			unsigned got = 0, want = 0;
+			for (size_t i = 0; i < h.n; i++)
+				got |= 1u << h.sid[i];
+			want |= (wins[a] == 1024) << 1;
+			want |= (wins[a] == 1024) << 2;
+			want |= (ids[b] == 54321) << 3;
+			want |= (ids[b] == 54321 && wins[a] == 65535) << 4;
+			want |= (wins[a] > 60000) << 5;
+			want |= (wins[a] == 2048) << 6;
+			if (got != want) {
+				fprintf(stderr, "window %u id %u: fired 0x%x, expected 0x%x\n", wins[a],
+					ids[b], got, want);
+				wrong++;
+			}
+		}
+	CHECK_EQ_U(wrong, 0);
+	rule_matcher_free(m);
+	rule_set_free(rs);
+}
+
 /* ---- incidents ---------------------------------------------------------------------------- */
 
 /* A source's first four incidents are found from its own record, later
@@ -1248,6 +1300,7 @@ int main(void)
 	RUN(worker_thread_gives_the_same_incidents_and_hits);
 	RUN(on_hit_error_comes_back_with_and_without_workers);
 	RUN(wild_tcp_rules_are_picked_by_every_flags_value);
+	RUN(wild_tcp_rules_keyed_by_window_or_ip_id_fire_on_their_value_only);
 	RUN(evidence_never_holds_the_honeypot_address);
 	RUN(incidents_merge_in_the_database);
 	return check_summary();
