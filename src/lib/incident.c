@@ -90,7 +90,7 @@ struct csrc {
 
 /* ---- batches: see the top of the file ---- */
 #define BATCH_PKTS 262144u      /* by default; more sources' packets meet in a batch */
-#define BATCH_PKTS_MAX (1u << 22)  /* a record's offset in the arena is 32 bits */
+#define BATCH_PKTS_MAX (1u << 21)  /* a record's offset in the arena is 30 bits */
 #define BATCH_PKT_BYTES 256u    /* arena bytes per packet of a batch: 64 MiB */
 #define NBATCH 4                /* one being filled, the others classified or waiting */
 #define MAX_SHARDS 8
@@ -120,8 +120,12 @@ struct bhit {                   /* for on_hit, replayed on the caller's thread *
 };
 
 /* A shard's part of a batch. */
+/* A record's key: local source index + 1 << 32 | the cache lines the
+ * record spans, less one (at most 3) << KEY_LINES | its offset. */
+#define KEY_LINES 30
+#define KEY_OFF ((1u << KEY_LINES) - 1)
 struct bpart {
-	uint64_t *key, *tmp;        /* local source index + 1 << 32 | record offset */
+	uint64_t *key, *tmp;        /* see KEY_LINES */
 	size_t n;
 	uint32_t maxsrc;            /* largest local index + 1 */
 	struct bhit *hit;
@@ -847,17 +851,20 @@ static int process(struct shard *sh, struct batch *b)
 	for (size_t i = 0; i < bp->n + PF_NEAR; i++) {
 		if (i + PF_FAR < bp->n) {
 			uint64_t k = bp->key[i + PF_FAR];
-			const unsigned char *a = b->arena + (uint32_t)k;
-			__builtin_prefetch(a);
-			__builtin_prefetch(a + 64);
-			__builtin_prefetch(a + 128);
-			if (k >> 32)
-				__builtin_prefetch(&sh->src[(k >> 32) - 1]);
+			/* only the lines the record spans: most are one (a SYN) */
+			uintptr_t a = (uintptr_t)(b->arena + (k & KEY_OFF)) & ~(uintptr_t)63;
+			for (unsigned l = 0; l <= (unsigned)(k >> KEY_LINES & 3); l++)
+				__builtin_prefetch((const void *)(a + 64 * l));
+			if (k >> 32) {
+				const struct csrc *s = &sh->src[(k >> 32) - 1];
+				__builtin_prefetch(s);
+				__builtin_prefetch((const char *)(s + 1) - 1);
+			}
 		}
 		if (i < bp->n) {
 			uint64_t k = bp->key[i];
 			struct vg_pkt *q = &ring[i % (PF_NEAR + 1)];
-			unpack(b, (uint32_t)k, q);
+			unpack(b, (uint32_t)(k & KEY_OFF), q);
 			if (k >> 32) {
 				const struct csrc *s = &sh->src[(k >> 32) - 1];
 				if (sh->det)
@@ -869,7 +876,7 @@ static int process(struct shard *sh, struct batch *b)
 		if (i < PF_NEAR)
 			continue;
 		size_t j = i - PF_NEAR;
-		uint32_t src = (uint32_t)(bp->key[j] >> 32), off = (uint32_t)bp->key[j];
+		uint32_t src = (uint32_t)(bp->key[j] >> 32), off = (uint32_t)(bp->key[j] & KEY_OFF);
 		const struct brec *rec = (const struct brec *)(const void *)(b->arena + off);
 		const struct vg_pkt *p = &ring[j % (PF_NEAR + 1)];
 		sh->cur = src ? &sh->src[src - 1] : NULL;
@@ -1161,7 +1168,8 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	unsigned s = src ? (src - 1) % c->nsh : 0;
 	uint32_t local = src ? (src - 1) / c->nsh + 1 : 0;
 	struct bpart *bp = &b->part[s];
-	bp->key[bp->n++] = (uint64_t)local << 32 | b->used;
+	uint64_t lines = ((b->used & 63) + need - 1) / 64;    /* spanned, less one */
+	bp->key[bp->n++] = (uint64_t)local << 32 | (lines < 3 ? lines : 3) << KEY_LINES | b->used;
 	if (local > bp->maxsrc)
 		bp->maxsrc = local;
 	c->pending = true;

@@ -81,7 +81,7 @@ struct classifier_config {
 	 * depend on it. */
 	int threads;
 	/* Packets per batch: 0, 262,144 (with 64 MiB for their header
-	 * fields and payloads); at most 4,194,304.  Tests use small batches
+	 * fields and payloads); at most 2,097,152.  Tests use small batches
 	 * to cross batch boundaries with few packets. */
 	uint32_t batch_packets;
 };
