@@ -513,9 +513,12 @@ int det_packet_src(struct det *d, struct det_src *s, const struct vg_pkt *p, det
 			uint64_t bcode = b_code(port, blk, bit);
 			struct det_cnt *b = get(d, s, bcode, true, &created, now);
 			bool conn = false;  /* a source port never seen there */
+			/* once fired, every SYN there is one more: whether its
+			 * source port is new no longer matters, and keeping it
+			 * would be an entry per connection of a busy guesser */
 			if (!b)
 				d->stats.untracked++;
-			else
+			else if (!(b->n & FIRED))
 				conn = new_value(d, s, &b, bcode, p->sport,
 						 KIND(K_BP) | mix((uint64_t)p->dport << 16 | p->sport, id) >> 3,
 						 now);
