@@ -92,7 +92,8 @@ struct csrc {
 #define BATCH_PKTS 262144u      /* by default; more sources' packets meet in a batch */
 #define BATCH_PKTS_MAX (1u << 21)  /* a record's offset in the arena is 30 bits */
 #define BATCH_PKT_BYTES 256u    /* arena bytes per packet of a batch: 64 MiB */
-#define NBATCH 4                /* one being filled, the others classified or waiting */
+#define NBATCH 3                /* one being filled, two classified or waiting: the
+				 * workers keep up (bench/README.md), 2 made the caller wait */
 #define MAX_SHARDS 8
 #define LOCAL_BITS 27           /* a shard's source index */
 /* What is kept of a packet: the header fields the rules, detectors,
