@@ -561,8 +561,8 @@ struct rule_matcher {
 	 * rules; NULL beyond): the scan rules are all of that kind, and most
 	 * segments are cleared by one load instead of a test per rule. */
 	uint64_t *wild_by_flags;
-	/* Of those, the ones with an exact window or IP ID test (masscan's
-	 * window 1024, zmap's window 65535): bucketed by that value, p0f's
+	/* Of those, the ones with an exact IP ID or window test (zmap's IP
+	 * ID 54321, masscan's window 1024): bucketed by that value, p0f's
 	 * way, so that a SYN whose window matches none of them never
 	 * verifies them.  keyed: their bits; key[]: value -> bits. */
 	uint64_t keyed;
@@ -632,10 +632,13 @@ int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_
 			/* a bidirectional rule also matches the other way: not keyed */
 			if (r->bidir)
 				continue;
-			if (r->win.op == '=' && r->win.a <= UINT16_MAX)
-				add_key(m, KEY_WIN, r->win.a, (unsigned)i);
-			else if (r->ipid.op == '=' && r->ipid.a <= UINT16_MAX)
+			/* the IP ID first: it is near random in real traffic,
+			 * while windows cluster on a few values (65535 is
+			 * zmap's and half the world's) */
+			if (r->ipid.op == '=' && r->ipid.a <= UINT16_MAX)
 				add_key(m, KEY_IPID, r->ipid.a, (unsigned)i);
+			else if (r->win.op == '=' && r->win.a <= UINT16_MAX)
+				add_key(m, KEY_WIN, r->win.a, (unsigned)i);
 		}
 	}
 	*out = m;
