@@ -120,11 +120,12 @@ struct bhit {                   /* for on_hit, replayed on the caller's thread *
 	const char *name;
 };
 
-/* A shard's part of a batch. */
 /* A record's key: local source index + 1 << 32 | the cache lines the
  * record spans, less one (at most 3) << KEY_LINES | its offset. */
 #define KEY_LINES 30
 #define KEY_OFF ((1u << KEY_LINES) - 1)
+
+/* A shard's part of a batch. */
 struct bpart {
 	uint64_t *key, *tmp;        /* see KEY_LINES */
 	size_t n;
@@ -1169,7 +1170,8 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	unsigned s = src ? (src - 1) % c->nsh : 0;
 	uint32_t local = src ? (src - 1) / c->nsh + 1 : 0;
 	struct bpart *bp = &b->part[s];
-	uint64_t lines = ((b->used & 63) + need - 1) / 64;    /* spanned, less one */
+	/* lines spanned, less one (malloc aligns the arena to 16, not 64) */
+	uint64_t lines = (((uintptr_t)(b->arena + b->used) & 63) + need - 1) / 64;
 	bp->key[bp->n++] = (uint64_t)local << 32 | (lines < 3 ? lines : 3) << KEY_LINES | b->used;
 	if (local > bp->maxsrc)
 		bp->maxsrc = local;

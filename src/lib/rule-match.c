@@ -563,8 +563,9 @@ struct rule_matcher {
 	uint64_t *wild_by_flags;
 	/* Of those, the ones with an exact IP ID or window test (zmap's IP
 	 * ID 54321, masscan's window 1024): bucketed by that value, p0f's
-	 * way, so that a SYN whose window matches none of them never
-	 * verifies them.  keyed: their bits; key[]: value -> bits. */
+	 * way, so that a SYN whose IP ID and window match none of them
+	 * never verifies them (the tests hold in either direction, so
+	 * bidirectional rules are keyed too).  keyed: their bits; key[]: value -> bits. */
 	uint64_t keyed;
 	struct wild_key {
 		uint8_t field;          /* KEY_WIN, KEY_IPID */
@@ -629,9 +630,6 @@ int rule_matcher_new(struct rule_matcher **out, const struct rule_set *rs, size_
 			}
 		for (size_t i = 0; i < nw; i++) {
 			const struct rule *r = &rs->rules[rs->idx[RP_TCP].wild[i]];
-			/* a bidirectional rule also matches the other way: not keyed */
-			if (r->bidir)
-				continue;
 			/* the IP ID first: it is near random in real traffic,
 			 * while windows cluster on a few values (65535 is
 			 * zmap's and half the world's) */
