@@ -130,6 +130,10 @@ struct rule_set {
 		size_t nwild;
 		struct port_rule *byport; /* sorted by port */
 		size_t nbyport;
+		/* bit per port that byport lists: most packets go to a port
+		 * no rule names, and are cleared by one load instead of a
+		 * binary search */
+		uint64_t listed[65536 / 64];
 	} idx[RP_N];
 	size_t mem;
 };

@@ -269,10 +269,16 @@ int rule_set_compile(struct rule_set *rs, struct vg_err *err)
 		rs->out_first = own_first;
 		own_first = NULL;
 		rs->nclasses = ncls;
-		for (int p = 0; p < RP_N; p++)
+		for (int p = 0; p < RP_N; p++) {
 			if (rs->idx[p].nbyport)
 				qsort(rs->idx[p].byport, rs->idx[p].nbyport, sizeof *rs->idx[p].byport,
-			      cmp_port_rule);
+				      cmp_port_rule);
+			memset(rs->idx[p].listed, 0, sizeof rs->idx[p].listed);
+			for (size_t i = 0; i < rs->idx[p].nbyport; i++) {
+				uint16_t port = rs->idx[p].byport[i].port;
+				rs->idx[p].listed[port >> 6] |= 1ull << (port & 63);
+			}
+		}
 		rs->mem = (size_t)rs->nstates * ncls * sizeof(uint32_t) +
 			  (size_t)rs->nstates * (sizeof(int32_t) + sizeof(uint32_t));
 		rs->compiled = true;
@@ -858,7 +864,7 @@ int rule_match(struct rule_matcher *m, const struct vg_pkt *p, rule_hit_cb cb, v
 		for (size_t i = 0; i < rs->idx[pc].nwild; i++)
 			add_cand(m, rs->idx[pc].wild[i]);
 	}
-	if (rs->idx[pc].nbyport && p->l4) {
+	if (p->l4 && (rs->idx[pc].listed[p->dport >> 6] >> (p->dport & 63) & 1)) {
 		const struct port_rule *v = rs->idx[pc].byport;
 		size_t lo = 0, hi = rs->idx[pc].nbyport;
 		while (lo < hi) {
