@@ -34,8 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -92,7 +92,7 @@ struct csrc {
 /* ---- batches: see the top of the file ---- */
 #define BATCH_PKTS 262144u      /* by default; more sources' packets meet in a batch */
 #define BATCH_PKTS_MAX (1u << 21)  /* a record's offset in the arena is 30 bits */
-#define HUGE_ALIGN ((size_t)2 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)  /* arenas start on a huge page */
 #define BATCH_PKT_BYTES 256u    /* arena bytes per packet of a batch: 64 MiB */
 #define NBATCH 3                /* one being filled, two classified or waiting: the
 				 * workers keep up (bench/README.md), 2 made the caller wait */
@@ -1185,13 +1185,19 @@ int classify_packet_hint(struct classifier *c, const struct vg_pkt *p, uint32_t 
 	if (pl)
 		memcpy(b->arena + b->used + head, p->payload, pl);
 	/* source 0 (not tracked) goes to shard 0 with no state */
-	/* by a multiply, not a division per packet on the caller's thread:
-	 * exact, as the error n / 2^34 < 1/16 stays under 1/nsh (nsh <= 8) */
-	uint32_t q = src ? (uint32_t)((uint64_t)(src - 1) * c->nsh_mul >> 34) : 0;
-	unsigned s = src ? (src - 1) - q * c->nsh : 0;
-	uint32_t local = src ? q + 1 : 0;
+	unsigned s = 0;
+	uint32_t local = 0;
+	if (src) {
+		/* by a multiply, not a division per packet on the caller's
+		 * thread: exact, as the error n / 2^34 < 1/16 stays under
+		 * 1/nsh (nsh <= 8) */
+		uint32_t q = (uint32_t)((uint64_t)(src - 1) * c->nsh_mul >> 34);
+		s = src - 1 - q * c->nsh;
+		local = q + 1;
+	}
 	struct bpart *bp = &b->part[s];
-	/* lines spanned, less one (malloc aligns the arena to 16, not 64) */
+	/* lines spanned, less one: from the address, as an arena grown for
+	 * a jumbo packet by realloc is no longer 64-aligned */
 	uint64_t lines = (((uintptr_t)(b->arena + b->used) & 63) + need - 1) / 64;
 	bp->key[bp->n++] = (uint64_t)local << 32 | (lines < 3 ? lines : 3) << KEY_LINES | b->used;
 	if (local > bp->maxsrc)
